@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Map definitions of the XDP program and the counter helpers. The value
+ * types live in common.h, the boundary header shared with userspace.
+ */
+#ifndef SG_MAPS_H
+#define SG_MAPS_H
+
+#include "common.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_config);
+} sg_config SEC(".maps");
+
+/* Protected destination ports: bit (port & 31) of word (port >> 5). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SG_PORT_WORDS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sg_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SG_KEY_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sg_key);
+} sg_keys SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_epoch_state);
+} sg_epoch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SG_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} sg_stats SEC(".maps");
+
+static __always_inline void sg_count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&sg_stats, &idx);
+
+	if (c)
+		*c += 1;
+}
+
+/* Record the reason for a verdict and return the verdict. */
+static __always_inline int sg_verdict(__u32 reason, int action)
+{
+	sg_count(reason);
+	return action;
+}
+
+static __always_inline int sg_port_protected(__u16 port)
+{
+	__u32 idx = port >> 5;
+	__u32 *w = bpf_map_lookup_elem(&sg_ports, &idx);
+
+	return w && (*w & (1u << (port & 31)));
+}
+
+/*
+ * The key for @epoch, or NULL when its slot holds another epoch or nothing
+ * (a cookie older than the previous epoch lands here).
+ */
+static __always_inline struct sg_key *sg_key_for(__u32 epoch)
+{
+	__u32 slot = epoch & (SG_KEY_SLOTS - 1);
+	struct sg_key *k = bpf_map_lookup_elem(&sg_keys, &slot);
+
+	if (!k || !k->valid || k->epoch != epoch)
+		return NULL;
+	return k;
+}
+
+#endif /* SG_MAPS_H */

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * One entry per enum sg_stat value. The static assertion and
+ * tests/unit/test_counters.c keep the table and the enum from drifting apart.
+ */
+#include "counters.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+const struct sg_counter_desc sg_counters[] = {
+	[SG_V_PASS_NOT_IP] = { "pass_not_ip", "neither IPv4 nor IPv6" },
+	[SG_V_PASS_NOT_TCP] = { "pass_not_tcp", "IP but not TCP" },
+	[SG_V_PASS_PORT] = { "pass_port", "TCP to an unprotected port" },
+	[SG_V_PASS_FRAGMENT] = { "pass_fragment",
+				 "IPv4 fragment, left to the kernel" },
+	[SG_V_PASS_IPV6_EXT] = { "pass_ipv6_ext",
+				 "IPv6 extension header, left to the kernel" },
+	[SG_V_PASS_VLAN_DEPTH] = { "pass_vlan_depth",
+				   "more than two VLAN tags" },
+	[SG_V_PASS_FLAGS] = { "pass_flags",
+			      "RST, FIN, SYN-ACK or no flags: the kernel's" },
+	[SG_V_PASS_NO_KEY] = { "pass_no_key",
+			       "no cookie key installed: failed open" },
+	[SG_V_PASS_COOKIE_OK] = { "pass_cookie_ok",
+				  "ACK with a valid cookie, passed for hand-off" },
+	[SG_V_TX_SYNACK] = { "tx_synack",
+			     "SYN answered with a cookie SYN-ACK" },
+	[SG_V_DROP_COOKIE_BAD] = { "drop_cookie_bad",
+				   "ACK whose cookie does not verify" },
+	[SG_V_DROP_MALFORMED_L2] = { "drop_malformed_l2",
+				     "truncated Ethernet or VLAN header" },
+	[SG_V_DROP_MALFORMED_IP] = { "drop_malformed_ip",
+				     "truncated or invalid IP header" },
+	[SG_V_DROP_MALFORMED_TCP] = { "drop_malformed_tcp",
+				      "truncated or invalid TCP header" },
+	[SG_V_DROP_BAD_OPTION] = { "drop_bad_option",
+				   "TCP option with a bad length" },
+	[SG_V_DROP_BAD_FLAGS] = { "drop_bad_flags", "SYN with RST or FIN" },
+	[SG_V_DROP_ADJUST] = { "drop_adjust",
+			       "frame could not be resized for the reply" },
+	[SG_V_DROP_NO_CONFIG] = { "drop_no_config", "config map empty" },
+	[SG_E_SYN_PAYLOAD] = { "syn_payload",
+			       "SYN carried data (Fast Open), data dropped" },
+	[SG_E_COOKIE_PREV_EPOCH] = { "cookie_prev_epoch",
+				     "valid cookie from the previous epoch" },
+};
+
+/* Designated initialisers: a missing name leaves a NULL hole, which
+ * tests/unit/test_counters.c catches; a missing last entry, this catches. */
+_Static_assert(ARRAY_SIZE(sg_counters) == SG_STAT_MAX,
+	       "every enum sg_stat value needs a name in user/counters.c");

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * Logging to stderr, journald-friendly (no timestamps of our own: the
+ * journal adds them). pr_warn always prints, pr_info unless quiet, pr_debug
+ * with -v; -vv also lets libbpf/libxdp (and the verifier log) through.
+ */
+#ifndef SG_LOG_H
+#define SG_LOG_H
+
+enum sg_log_level {
+	SG_LOG_WARN,
+	SG_LOG_INFO,
+	SG_LOG_DEBUG,
+	SG_LOG_LIBBPF, /* -vv: library debug output as well */
+};
+
+extern enum sg_log_level sg_log_level;
+
+void sg_log_init(enum sg_log_level level);
+__attribute__((format(printf, 2, 3))) void sg_log(enum sg_log_level level,
+						  const char *fmt, ...);
+
+#define pr_warn(...) sg_log(SG_LOG_WARN, __VA_ARGS__)
+#define pr_info(...) sg_log(SG_LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) sg_log(SG_LOG_DEBUG, __VA_ARGS__)
+
+#endif /* SG_LOG_H */
