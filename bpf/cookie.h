@@ -17,7 +17,8 @@
  *                 TSval = mac[54:32] << 9 | attrs9
  *
  * ebit is the epoch's low bit: it tells the current epoch from the previous
- * one. Anything older finds a key slot holding another epoch and fails.
+ * one. An older cookie is decoded as one of those two epochs and checked
+ * with that epoch's key and number, so it fails (but for the forgery odds).
  */
 #ifndef SG_COOKIE_H
 #define SG_COOKIE_H
