@@ -48,7 +48,7 @@ DEPS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-confi
 all: $(OUTPUT)/synguard ## Build the BPF object, skeleton and the synguard binary
 
 help: ## List targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk -F':.*## ' '{ printf "  %-14s %s\n", $$1, $$2 }'
 
 deps: ## Install missing build/test dependencies with apt-get (idempotent)

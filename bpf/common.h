@@ -21,6 +21,7 @@
 #define SG_MAP_KEYS "sg_keys"
 #define SG_MAP_EPOCH "sg_epoch"
 #define SG_MAP_STATS "sg_stats"
+#define SG_MAP_RECENT "sg_recent"
 
 #define SG_MSS_TABLE_LEN 8 /* entries per family; the index takes 3 bits */
 #define SG_KEY_SLOTS 4	   /* key ring indexed by epoch & 3 */
@@ -50,6 +51,12 @@ struct sg_config {
 	__u8 ttl;     /* IPv4 TTL and IPv6 hop limit of the SYN-ACK */
 	__u16 msstab4[SG_MSS_TABLE_LEN]; /* ascending */
 	__u16 msstab6[SG_MSS_TABLE_LEN]; /* ascending */
+	/*
+	 * TIME_WAIT guard: a SYN from a source seen with an established
+	 * connection or a verified cookie within this many epochs is checked
+	 * against the kernel's sockets first. 0 disables the check.
+	 */
+	__u32 tw_epochs;
 };
 
 /* One epoch's cookie key. Slot for epoch E is E % SG_KEY_SLOTS. */
@@ -99,15 +106,19 @@ struct sg_meta {
  */
 enum sg_stat {
 	/* XDP_PASS, by reason */
-	SG_V_PASS_NOT_IP = 0, /* neither IPv4 nor IPv6 (ARP, LLDP, ...) */
-	SG_V_PASS_NOT_TCP,    /* IP but not TCP */
-	SG_V_PASS_PORT,	      /* TCP to a port we do not protect */
-	SG_V_PASS_FRAGMENT,   /* IPv4 fragment: the kernel reassembles */
-	SG_V_PASS_IPV6_EXT,   /* IPv6 extension header: not on the fast path */
-	SG_V_PASS_VLAN_DEPTH, /* more than two VLAN tags */
-	SG_V_PASS_FLAGS,      /* RST, FIN, SYN-ACK, ...: the kernel owns it */
-	SG_V_PASS_NO_KEY,     /* no cookie key installed: fail open */
-	SG_V_PASS_COOKIE_OK,  /* ACK with a valid cookie (metadata attached) */
+	SG_V_PASS_NOT_IP = 0,  /* neither IPv4 nor IPv6 (ARP, LLDP, ...) */
+	SG_V_PASS_NOT_TCP,     /* IP but not TCP */
+	SG_V_PASS_PORT,	       /* TCP to a port we do not protect */
+	SG_V_PASS_FRAGMENT,    /* IPv4 fragment: the kernel reassembles */
+	SG_V_PASS_IPV6_EXT,    /* IPv6 extension header: not on the fast path */
+	SG_V_PASS_VLAN_DEPTH,  /* more than two VLAN tags */
+	SG_V_PASS_FLAGS,       /* RST, FIN, SYN-ACK, ...: the kernel owns it */
+	SG_V_PASS_NO_KEY,      /* no cookie key installed: fail open */
+	SG_V_PASS_COOKIE_OK,   /* ACK with a valid cookie (metadata attached) */
+	SG_V_PASS_ESTABLISHED, /* ACK owned by an existing socket */
+	SG_V_PASS_TIMEWAIT,    /* SYN reusing a TIME_WAIT 4-tuple: kernel's */
+	SG_V_PASS_NO_LISTENER, /* kernel engine: nobody listens, kernel RSTs */
+	SG_V_PASS_GEN_COOKIE,  /* kernel engine: no kernel cookie, kernel's */
 	/* XDP_TX */
 	SG_V_TX_SYNACK, /* SYN answered with a cookie SYN-ACK */
 	/* XDP_DROP, by reason */
@@ -123,8 +134,20 @@ enum sg_stat {
 	/* events */
 	SG_E_SYN_PAYLOAD,	/* SYN carried data (Fast Open); data dropped */
 	SG_E_COOKIE_PREV_EPOCH, /* valid cookie from the previous epoch */
+	SG_E_HANDOFF_OK,	/* TC: kernel took the connection */
+	SG_E_HANDOFF_NO_LISTENER, /* TC: no listening socket for the ACK */
+	SG_E_HANDOFF_ERROR,	  /* TC: bpf_sk_assign_tcp_reqsk() failed */
+	SG_E_HANDOFF_PARSE,	  /* TC: metadata on a packet TC cannot parse */
 	SG_STAT_MAX
 };
+
+/* Hand-off engine, a load-time constant of the programs. */
+enum sg_engine {
+	SG_ENGINE_OWN = 0,    /* our cookie, TC bpf_sk_assign_tcp_reqsk() */
+	SG_ENGINE_KERNEL = 1, /* kernel cookie, bpf_tcp_gen_syncookie() */
+};
+
+#define SG_RECENT_SLOTS 65536 /* sg_recent: sources seen completing */
 
 /* What a counter records: the verdict class of its packets, or an event. */
 enum sg_stat_kind {

@@ -44,6 +44,21 @@ struct {
 	__type(value, __u64);
 } sg_stats SEC(".maps");
 
+/*
+ * Sources seen recently with an established connection or a verified
+ * cookie: slot (hash of the source address) holds epoch + 1 of the last
+ * sighting, 0 for never. Only such sources can hold a server TIME_WAIT
+ * socket, so only their SYNs pay for a socket lookup (a spoofed flood
+ * comes from sources that never completed a handshake). Collisions only
+ * cost a lookup, never a wrong verdict.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SG_RECENT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sg_recent SEC(".maps");
+
 static __always_inline void sg_count(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&sg_stats, &idx);
@@ -69,7 +84,7 @@ static __always_inline int sg_port_protected(__u16 port)
 
 /*
  * The key for @epoch, or NULL when its slot holds another epoch or nothing
- * (a cookie older than the previous epoch lands here).
+ * (no key installed yet, or the previous epoch's slot already reused).
  */
 static __always_inline struct sg_key *sg_key_for(__u32 epoch)
 {

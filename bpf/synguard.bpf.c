@@ -62,76 +62,288 @@ static __always_inline void sg_swap_mac(struct ethhdr *eth)
 	__builtin_memcpy(eth->h_dest, tmp, 6);
 }
 
+/* Hand-off engine, fixed at load time (dead engine code is pruned). */
+const volatile __u32 sg_engine = SG_ENGINE_OWN;
+
+/* What the SYN path decided, handed to sg_emit_synack(). */
+struct sg_synack {
+	__u32 isn;   /* our sequence number: the cookie */
+	__u32 tsval; /* our TSval when ts */
+	__u32 ts;    /* timestamps negotiated */
+	struct sg_attrs a;
+};
+
+static __always_inline __u32 sg_src_slot4(__u32 saddr)
+{
+	return (saddr * 0x9e3779b1u) >> 16; /* 16 bits: SG_RECENT_SLOTS */
+}
+
+static __always_inline __u32 sg_src_slot6(const __u32 *s)
+{
+	return sg_src_slot4(s[0] ^ s[1] ^ s[2] ^ s[3]);
+}
+
+static __always_inline void sg_recent_mark(__u32 slot, __u32 epoch)
+{
+	__u32 *r = bpf_map_lookup_elem(&sg_recent, &slot);
+
+	/* Store only on change: no cache-line ping-pong between CPUs. */
+	if (r && *r != epoch + 1)
+		*r = epoch + 1;
+}
+
+static __always_inline int sg_recent_seen(__u32 slot, __u32 epoch, __u32 window)
+{
+	__u32 *r = bpf_map_lookup_elem(&sg_recent, &slot);
+
+	return r && *r && epoch + 1 - *r < window;
+}
+
 /*
- * Turn the SYN in @ctx into our SYN-ACK and return XDP_TX (or the drop
- * verdict when the frame cannot be resized).
+ * The socket the kernel holds for the segment's 4-tuple: an established,
+ * TIME_WAIT or request socket, else the listener, else NULL. The caller
+ * releases it.
  */
-static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
-				  const struct sg_config *cfg,
-				  const struct sg_opts *o)
+static __always_inline struct bpf_sock *sg_sk_lookup(struct xdp_md *ctx,
+						     struct sg_pkt *pkt)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u32 l3off = pkt->l3off, iplen, tcplen, optlen, attrs9, isn, cisn;
-	__u32 saddr = 0, daddr = 0, tsval = 0, epoch, ow[6], n;
+	struct bpf_sock_tuple t = {};
+	__u32 sz;
+
+	if (pkt->v6) {
+		struct ipv6hdr *ip6 = data + pkt->l3off;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return NULL;
+		__builtin_memcpy(t.ipv6.saddr, &ip6->saddr, 16);
+		__builtin_memcpy(t.ipv6.daddr, &ip6->daddr, 16);
+		t.ipv6.sport = (__u16)pkt->ports;
+		t.ipv6.dport = pkt->ports >> 16;
+		sz = sizeof(t.ipv6);
+	} else {
+		struct iphdr *iph = data + pkt->l3off;
+
+		if ((void *)(iph + 1) > data_end)
+			return NULL;
+		t.ipv4.saddr = iph->saddr;
+		t.ipv4.daddr = iph->daddr;
+		t.ipv4.sport = (__u16)pkt->ports;
+		t.ipv4.dport = pkt->ports >> 16;
+		sz = sizeof(t.ipv4);
+	}
+	return bpf_skc_lookup_tcp(ctx, &t, sz, BPF_F_CURRENT_NETNS, 0);
+}
+
+/* State of the socket owning the 4-tuple, or -1 when there is none. */
+static __always_inline int sg_sk_state(struct xdp_md *ctx, struct sg_pkt *pkt)
+{
+	struct bpf_sock *sk = sg_sk_lookup(ctx, pkt);
+	int state;
+
+	if (!sk)
+		return -1;
+	state = sk->state;
+	bpf_sk_release(sk);
+	return state;
+}
+
+/*
+ * Copy of the IP and TCP headers on the stack, for the kernel's cookie
+ * helpers: they take memory of a size the verifier must bound, which a
+ * packet pointer plus a variable header length is not.
+ */
+struct sg_hdr_copy {
+	__u8 ip[sizeof(struct ipv6hdr)];
+	__u8 tcp[60];
+};
+
+static __always_inline int sg_copy_hdrs(struct xdp_md *ctx, struct sg_pkt *pkt,
+					struct sg_hdr_copy *h, __u32 *iplen)
+{
+	__u32 doff = pkt->doff;
+
+	*iplen = pkt->v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	if (bpf_xdp_load_bytes(ctx, pkt->l3off, h->ip, *iplen))
+		return -1;
+	if (doff < sizeof(struct tcphdr) || doff > sizeof(h->tcp))
+		return -1;
+	return bpf_xdp_load_bytes(ctx, pkt->l4off, h->tcp, doff);
+}
+
+/*
+ * Kernel engine: the listener mints the cookie (bpf_tcp_gen_syncookie also
+ * marks it, so that the kernel accepts the ACK). Needs tcp_syncookies=2 and
+ * tcp_timestamps=2. Option bits travel in our TSval the way the kernel
+ * decodes them; without client timestamps only the MSS survives, so the
+ * SYN-ACK then offers neither window scaling nor SACK.
+ */
+static __always_inline int sg_syn_kernel(struct xdp_md *ctx, struct sg_pkt *pkt,
+					 const struct sg_config *cfg,
+					 const struct sg_opts *o,
+					 struct sg_synack *r)
+{
+	struct sg_hdr_copy h;
+	struct bpf_sock *sk;
+	__u32 iplen, opts;
+	__s64 v;
+
+	sk = sg_sk_lookup(ctx, pkt);
+	if (!sk)
+		return SG_V_PASS_NO_LISTENER;
+	if (sk->state != BPF_TCP_LISTEN) {
+		bpf_sk_release(sk);
+		return SG_V_PASS_TIMEWAIT;
+	}
+	if (sg_copy_hdrs(ctx, pkt, &h, &iplen)) {
+		bpf_sk_release(sk);
+		return SG_V_DROP_MALFORMED_TCP;
+	}
+	v = bpf_tcp_gen_syncookie(sk, h.ip, iplen, (struct tcphdr *)h.tcp,
+				  pkt->doff);
+	bpf_sk_release(sk);
+	if (v < 0)
+		return SG_V_PASS_GEN_COOKIE;
+	r->isn = (__u32)v;
+	r->ts = o->ts && (cfg->flags & SG_CFG_TS);
+	if (r->ts) {
+		__u64 now = bpf_ktime_get_ns() / 1000000;
+		__u64 tsv;
+
+		r->a.wscale = (o->has_ws && (cfg->flags & SG_CFG_WSCALE)) ?
+				      o->wscale :
+				      SG_WSCALE_NONE;
+		r->a.sack = o->sack && (cfg->flags & SG_CFG_SACK);
+		r->a.ecn = (pkt->flags & (SG_TCP_ECE | SG_TCP_CWR)) ==
+				   (SG_TCP_ECE | SG_TCP_CWR) &&
+			   (cfg->flags & SG_CFG_ECN);
+		/* The kernel's layout: wscale (0xf none), SACK << 4,
+		 * ECN << 5 in the low 6 bits of a millisecond clock. */
+		opts = (r->a.wscale & 0xf) | r->a.sack << 4 | r->a.ecn << 5;
+		tsv = ((now >> 6) << 6) | opts;
+		if (tsv > now)
+			tsv -= 64;
+		r->tsval = (__u32)tsv;
+	} else {
+		r->a.wscale = SG_WSCALE_NONE;
+	}
+	return SG_PARSE_TCP;
+}
+
+/*
+ * Own engine: our SipHash cookie. Returns SG_PARSE_TCP to go on with the
+ * SYN-ACK in @r, or the counter of the verdict to take instead.
+ */
+static __always_inline int sg_syn_own(struct xdp_md *ctx, struct sg_pkt *pkt,
+				      const struct sg_config *cfg,
+				      const struct sg_opts *o, __u32 cisn,
+				      struct sg_synack *r)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
 	struct sg_epoch_state *es;
-	struct sg_attrs a = {};
+	__u32 epoch, attrs9, slot, meta, zero = 0;
 	struct sg_key *key;
-	struct tcphdr *th;
-	__u32 zero = 0;
-	__u64 sum, mac;
 	__u16 mss;
-	int delta;
+	__u64 mac;
 
 	es = bpf_map_lookup_elem(&sg_epoch, &zero);
 	if (!es)
-		return sg_verdict(SG_V_PASS_NO_KEY, XDP_PASS);
+		return SG_V_PASS_NO_KEY;
 	epoch = es->epoch;
 	key = sg_key_for(epoch);
 	if (!key)
-		return sg_verdict(SG_V_PASS_NO_KEY, XDP_PASS);
-
-	th = data + pkt->l4off;
-	if ((void *)(th + 1) > data_end)
-		return sg_verdict(SG_V_DROP_MALFORMED_TCP, XDP_DROP);
-	cisn = bpf_ntohl(th->seq);
-	if (pkt->l4len > pkt->doff)
-		sg_count(SG_E_SYN_PAYLOAD);
+		return SG_V_PASS_NO_KEY;
 
 	/* What the handshake will be: the client's offer, less what the
 	 * server kernel would refuse. */
 	mss = o->mss ? o->mss : (pkt->v6 ? SG_DEF_MSS6 : SG_DEF_MSS4);
-	a.mss_idx = sg_mss_index(pkt->v6 ? cfg->msstab6 : cfg->msstab4, mss);
-	a.wscale = (o->has_ws && (cfg->flags & SG_CFG_WSCALE)) ? o->wscale :
-								 SG_WSCALE_NONE;
-	a.sack = o->sack && (cfg->flags & SG_CFG_SACK);
-	a.ecn = (pkt->flags & (SG_TCP_ECE | SG_TCP_CWR)) ==
-			(SG_TCP_ECE | SG_TCP_CWR) &&
-		(cfg->flags & SG_CFG_ECN);
-	n = o->ts && (cfg->flags & SG_CFG_TS); /* timestamps: the layout */
-	attrs9 = sg_attrs_pack(&a);
+	r->a.mss_idx = sg_mss_index(pkt->v6 ? cfg->msstab6 : cfg->msstab4, mss);
+	r->a.wscale = (o->has_ws && (cfg->flags & SG_CFG_WSCALE)) ?
+			      o->wscale :
+			      SG_WSCALE_NONE;
+	r->a.sack = o->sack && (cfg->flags & SG_CFG_SACK);
+	r->a.ecn = (pkt->flags & (SG_TCP_ECE | SG_TCP_CWR)) ==
+			   (SG_TCP_ECE | SG_TCP_CWR) &&
+		   (cfg->flags & SG_CFG_ECN);
+	r->ts = o->ts && (cfg->flags & SG_CFG_TS);
+	attrs9 = sg_attrs_pack(&r->a);
+	meta = sg_cookie_meta(epoch, attrs9, r->ts);
 
-	/* MAC, and the sum of both addresses for the pseudo header (the
-	 * sum does not change when they are swapped). */
+	if (pkt->v6) {
+		struct ipv6hdr *ip6 = data + pkt->l3off;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return SG_V_DROP_MALFORMED_IP;
+		slot = sg_src_slot6(ip6->saddr.in6_u.u6_addr32);
+		mac = sg_mac6(key, ip6->saddr.in6_u.u6_addr32,
+			      ip6->daddr.in6_u.u6_addr32, pkt->ports, cisn,
+			      meta);
+	} else {
+		struct iphdr *iph = data + pkt->l3off;
+
+		if ((void *)(iph + 1) > data_end)
+			return SG_V_DROP_MALFORMED_IP;
+		slot = sg_src_slot4(iph->saddr);
+		mac = sg_mac4(key, iph->saddr, iph->daddr, pkt->ports, cisn,
+			      meta);
+	}
+
+	/*
+	 * TIME_WAIT guard: a client reusing a port whose 4-tuple the server
+	 * still holds must reach the kernel, which recycles the socket; our
+	 * SYN-ACK would lead to an ACK the TIME_WAIT socket swallows. Only
+	 * recently seen sources pay for the lookup.
+	 */
+	if (cfg->tw_epochs && sg_recent_seen(slot, epoch, cfg->tw_epochs)) {
+		int st = sg_sk_state(ctx, pkt);
+
+		if (st >= 0 && st != BPF_TCP_LISTEN)
+			return SG_V_PASS_TIMEWAIT;
+	}
+
+	r->isn = sg_cookie_isn(mac, epoch, attrs9, r->ts);
+	if (r->ts)
+		r->tsval = sg_cookie_tsval(mac, attrs9);
+	return SG_PARSE_TCP;
+}
+
+/*
+ * Rewrite the SYN in @ctx into the SYN-ACK @r describes and return XDP_TX
+ * (or the drop verdict when the frame cannot be resized).
+ */
+static __always_inline int sg_emit_synack(struct xdp_md *ctx,
+					  struct sg_pkt *pkt,
+					  const struct sg_config *cfg,
+					  const struct sg_opts *o, __u32 cisn,
+					  const struct sg_synack *r)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 l3off = pkt->l3off, iplen, tcplen, saddr = 0, daddr = 0;
+	__u32 ow[6], n;
+	struct tcphdr *th;
+	__u64 sum;
+	int delta;
+
+	/* The sum of both addresses for the pseudo header: it does not
+	 * change when they are swapped. */
 	if (pkt->v6) {
 		struct ipv6hdr *ip6 = data + l3off;
+		struct in6_addr tmp;
 		__u32 *s, *d;
 
 		if ((void *)(ip6 + 1) > data_end)
 			return sg_verdict(SG_V_DROP_MALFORMED_IP, XDP_DROP);
 		s = ip6->saddr.in6_u.u6_addr32;
 		d = ip6->daddr.in6_u.u6_addr32;
-		mac = sg_mac6(key, s, d, pkt->ports, cisn,
-			      sg_cookie_meta(epoch, attrs9, n));
 		sum = (__u64)s[0] + s[1] + s[2] + s[3] + d[0] + d[1] + d[2] +
 		      d[3];
 		/* Swap in place: the IPv6 header never moves. */
-		{
-			struct in6_addr tmp = ip6->saddr;
-
-			ip6->saddr = ip6->daddr;
-			ip6->daddr = tmp;
-		}
+		tmp = ip6->saddr;
+		ip6->saddr = ip6->daddr;
+		ip6->daddr = tmp;
 		iplen = sizeof(struct ipv6hdr);
 	} else {
 		struct iphdr *iph = data + l3off;
@@ -140,35 +352,31 @@ static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
 			return sg_verdict(SG_V_DROP_MALFORMED_IP, XDP_DROP);
 		saddr = iph->saddr;
 		daddr = iph->daddr;
-		mac = sg_mac4(key, saddr, daddr, pkt->ports, cisn,
-			      sg_cookie_meta(epoch, attrs9, n));
 		sum = (__u64)saddr + daddr;
 		iplen = sizeof(struct iphdr);
 	}
-	isn = sg_cookie_isn(mac, epoch, attrs9, n);
 
 	/* Options, as stored words: MSS, then TS (with SACK-permitted in
 	 * its padding) or SACK-permitted alone, then window scale. */
 	ow[0] = 0x0402 | (__u32)bpf_htons(pkt->v6 ? cfg->mss6 : cfg->mss4)
 				 << 16;
-	if (n) {
-		tsval = sg_cookie_tsval(mac, attrs9);
-		ow[1] = a.sack ? bpf_htonl(0x0402080a) : bpf_htonl(0x0101080a);
-		ow[2] = bpf_htonl(tsval);
+	if (r->ts) {
+		ow[1] = r->a.sack ? bpf_htonl(0x0402080a) :
+				    bpf_htonl(0x0101080a);
+		ow[2] = bpf_htonl(r->tsval);
 		ow[3] = bpf_htonl(o->tsval);
 		n = 4;
-	} else if (a.sack) {
+	} else if (r->a.sack) {
 		ow[1] = bpf_htonl(0x01010402);
 		n = 2;
 	} else {
 		n = 1;
 	}
-	if (a.wscale != SG_WSCALE_NONE) {
+	if (r->a.wscale != SG_WSCALE_NONE) {
 		ow[n & 7] = bpf_htonl(0x01030300 | cfg->wscale);
 		n++;
 	}
-	optlen = n * 4;
-	tcplen = sizeof(struct tcphdr) + optlen;
+	tcplen = sizeof(struct tcphdr) + n * 4;
 
 	/* Resize the frame to exactly the SYN-ACK: payload, padding and IPv4
 	 * options of the SYN go. */
@@ -220,10 +428,10 @@ static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
 	{
 		__u32 *w = (__u32 *)th, *opt = (__u32 *)(th + 1);
 		__u32 flags =
-			SG_TCP_SYN | SG_TCP_ACK | (a.ecn ? SG_TCP_ECE : 0);
+			SG_TCP_SYN | SG_TCP_ACK | (r->a.ecn ? SG_TCP_ECE : 0);
 
 		w[0] = (pkt->ports >> 16) | (pkt->ports << 16);
-		w[1] = bpf_htonl(isn);
+		w[1] = bpf_htonl(r->isn);
 		w[2] = bpf_htonl(cisn + 1);
 		w[3] = (tcplen / 4) << 4 | flags << 8 |
 		       (__u32)bpf_htons(cfg->window) << 16;
@@ -239,9 +447,71 @@ static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
 	return sg_verdict(SG_V_TX_SYNACK, XDP_TX);
 }
 
+static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
+				  const struct sg_config *cfg,
+				  const struct sg_opts *o)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct sg_synack r = {};
+	struct tcphdr *th;
+	__u32 cisn;
+	int v;
+
+	th = data + pkt->l4off;
+	if ((void *)(th + 1) > data_end)
+		return sg_verdict(SG_V_DROP_MALFORMED_TCP, XDP_DROP);
+	cisn = bpf_ntohl(th->seq);
+
+	if (sg_engine == SG_ENGINE_KERNEL)
+		v = sg_syn_kernel(ctx, pkt, cfg, o, &r);
+	else
+		v = sg_syn_own(ctx, pkt, cfg, o, cisn, &r);
+	if (v != SG_PARSE_TCP)
+		return sg_verdict(v, sg_stat_kind(v) == SG_KIND_DROP ?
+					     XDP_DROP :
+					     XDP_PASS);
+	if (pkt->l4len > pkt->doff)
+		sg_count(SG_E_SYN_PAYLOAD);
+	return sg_emit_synack(ctx, pkt, cfg, o, cisn, &r);
+}
+
 /*
- * An ACK to a protected port: check the cookie it returns. Valid: pass it
- * up with the handshake in metadata for the TC hand-off. Invalid: drop.
+ * Kernel engine ACK: a listener owns the 4-tuple, so this may complete a
+ * kernel cookie. bpf_tcp_check_syncookie() is a pre-filter (the kernel
+ * re-checks and may still refuse): pass what it accepts, drop the rest.
+ */
+static __always_inline int sg_ack_kernel(struct xdp_md *ctx, struct sg_pkt *pkt)
+{
+	struct sg_hdr_copy h;
+	struct bpf_sock *sk;
+	__u32 iplen;
+	long ok;
+
+	sk = sg_sk_lookup(ctx, pkt);
+	if (!sk)
+		return sg_verdict(SG_V_DROP_COOKIE_BAD, XDP_DROP);
+	if (sk->state != BPF_TCP_LISTEN) {
+		bpf_sk_release(sk);
+		return sg_verdict(SG_V_PASS_ESTABLISHED, XDP_PASS);
+	}
+	if (sg_copy_hdrs(ctx, pkt, &h, &iplen)) {
+		bpf_sk_release(sk);
+		return sg_verdict(SG_V_DROP_MALFORMED_TCP, XDP_DROP);
+	}
+	ok = bpf_tcp_check_syncookie(sk, h.ip, iplen, (struct tcphdr *)h.tcp,
+				     pkt->doff);
+	bpf_sk_release(sk);
+	if (ok)
+		return sg_verdict(SG_V_DROP_COOKIE_BAD, XDP_DROP);
+	return sg_verdict(SG_V_PASS_COOKIE_OK, XDP_PASS);
+}
+
+/*
+ * An ACK to a protected port. If a socket other than the listener owns
+ * its 4-tuple it is ordinary traffic: pass. Otherwise it must return a
+ * valid cookie: pass it up with the handshake in metadata for the TC
+ * hand-off, or drop it.
  */
 static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 				  const struct sg_config *cfg,
@@ -249,13 +519,17 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u32 cookie, cisn, epoch, attrs9, ts = o->ts, zero = 0;
+	__u32 cookie, cisn, epoch, attrs9, slot, ts = o->ts, zero = 0;
 	struct sg_epoch_state *es;
 	struct sg_attrs a;
 	struct sg_meta *m;
 	struct sg_key *key;
 	struct tcphdr *th;
+	int state;
 	__u64 mac;
+
+	if (sg_engine == SG_ENGINE_KERNEL)
+		return sg_ack_kernel(ctx, pkt);
 
 	es = bpf_map_lookup_elem(&sg_epoch, &zero);
 	if (!es || !sg_key_for(es->epoch))
@@ -266,12 +540,36 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 		return sg_verdict(SG_V_DROP_MALFORMED_TCP, XDP_DROP);
 	cookie = bpf_ntohl(th->ack_seq) - 1;
 	cisn = bpf_ntohl(th->seq) - 1;
+
+	if (pkt->v6) {
+		struct ipv6hdr *ip6 = data + pkt->l3off;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return sg_verdict(SG_V_DROP_MALFORMED_IP, XDP_DROP);
+		slot = sg_src_slot6(ip6->saddr.in6_u.u6_addr32);
+	} else {
+		struct iphdr *iph = data + pkt->l3off;
+
+		if ((void *)(iph + 1) > data_end)
+			return sg_verdict(SG_V_DROP_MALFORMED_IP, XDP_DROP);
+		slot = sg_src_slot4(iph->saddr);
+	}
+
+	state = sg_sk_state(ctx, pkt);
+	if (state >= 0 && state != BPF_TCP_LISTEN) {
+		if (cfg->tw_epochs)
+			sg_recent_mark(slot, es->epoch);
+		return sg_verdict(SG_V_PASS_ESTABLISHED, XDP_PASS);
+	}
+
 	epoch = sg_cookie_epoch(cookie, es->epoch);
 	key = sg_key_for(epoch);
 	if (!key)
 		return sg_verdict(SG_V_DROP_COOKIE_BAD, XDP_DROP);
 	attrs9 = sg_cookie_attrs(cookie, o->tsecr, ts);
 
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
 	if (pkt->v6) {
 		struct ipv6hdr *ip6 = data + pkt->l3off;
 
@@ -292,6 +590,8 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 		return sg_verdict(SG_V_DROP_COOKIE_BAD, XDP_DROP);
 	if (epoch != es->epoch)
 		sg_count(SG_E_COOKIE_PREV_EPOCH);
+	if (cfg->tw_epochs)
+		sg_recent_mark(slot, es->epoch);
 
 	sg_attrs_unpack(attrs9, &a);
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
@@ -353,4 +653,92 @@ int synguard_xdp(struct xdp_md *ctx)
 	if (fl & SG_TCP_SYN)
 		return sg_syn(ctx, &pkt, cfg, &o);
 	return sg_ack(ctx, &pkt, cfg, &o);
+}
+
+/* ---- TC ingress: hand verified cookie ACKs to the kernel (own engine) ---- */
+
+#define SG_TC_ACT_OK 0
+
+extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
+				   struct bpf_tcp_req_attrs *attrs,
+				   int attrs__sz) __ksym __weak;
+
+/*
+ * A packet that the XDP program passed with sg_meta in front carries a
+ * verified cookie: find the listener and have the kernel create the
+ * request socket from the decoded handshake, as if it had answered the SYN
+ * itself. Everything else passes untouched. The kernel then creates the
+ * full socket as it processes this ACK.
+ */
+SEC("tc")
+int synguard_tc(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct sg_meta *m = (void *)(long)skb->data_meta;
+	struct bpf_tcp_req_attrs attrs = {};
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	struct sg_pkt pkt;
+	__u32 sz;
+	int err;
+
+	if ((void *)(m + 1) > data || m->magic != SG_META_MAGIC)
+		return SG_TC_ACT_OK;
+	/* The tuple again: TC sees the frame after VLAN untagging, so it
+	 * parses rather than trusting offsets from XDP. */
+	if (sg_parse(data, data_end, &pkt) != SG_PARSE_TCP)
+		return sg_verdict(SG_E_HANDOFF_PARSE, SG_TC_ACT_OK);
+	if (pkt.v6) {
+		struct ipv6hdr *ip6 = data + pkt.l3off;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return sg_verdict(SG_E_HANDOFF_PARSE, SG_TC_ACT_OK);
+		__builtin_memcpy(t.ipv6.saddr, &ip6->saddr, 16);
+		__builtin_memcpy(t.ipv6.daddr, &ip6->daddr, 16);
+		t.ipv6.sport = (__u16)pkt.ports;
+		t.ipv6.dport = pkt.ports >> 16;
+		sz = sizeof(t.ipv6);
+	} else {
+		struct iphdr *iph = data + pkt.l3off;
+
+		if ((void *)(iph + 1) > data_end)
+			return sg_verdict(SG_E_HANDOFF_PARSE, SG_TC_ACT_OK);
+		t.ipv4.saddr = iph->saddr;
+		t.ipv4.daddr = iph->daddr;
+		t.ipv4.sport = (__u16)pkt.ports;
+		t.ipv4.dport = pkt.ports >> 16;
+		sz = sizeof(t.ipv4);
+	}
+
+	/* A full socket, not skc: the kfunc takes a referenced listener. */
+	sk = bpf_sk_lookup_tcp(skb, &t, sz, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return sg_verdict(SG_E_HANDOFF_NO_LISTENER, SG_TC_ACT_OK);
+	if (sk->state != BPF_TCP_LISTEN) {
+		/* The connection exists already: XDP saw this segment (the
+		 * first data after the ACK, in one batch) before the kernel
+		 * created it. Nothing to do. */
+		bpf_sk_release(sk);
+		return SG_TC_ACT_OK;
+	}
+
+	attrs.mss = m->mss;
+	attrs.sack_ok = !!(m->flags & SG_META_SACK);
+	attrs.ecn_ok = !!(m->flags & SG_META_ECN);
+	if (m->flags & SG_META_WSCALE) {
+		attrs.wscale_ok = 1;
+		attrs.snd_wscale = m->snd_wscale;
+		attrs.rcv_wscale = m->rcv_wscale;
+	}
+	if (m->flags & SG_META_TS) {
+		attrs.tstamp_ok = 1;
+		attrs.rcv_tsval = m->tsval;
+		attrs.rcv_tsecr = m->tsecr;
+	}
+	err = bpf_sk_assign_tcp_reqsk(skb, (struct sock *)sk, &attrs,
+				      sizeof(attrs));
+	bpf_sk_release(sk);
+	sg_count(err ? SG_E_HANDOFF_ERROR : SG_E_HANDOFF_OK);
+	return SG_TC_ACT_OK;
 }

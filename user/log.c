@@ -11,6 +11,7 @@
 #include "log.h"
 
 enum sg_log_level sg_log_level = SG_LOG_INFO;
+int sg_log_libbpf_muted;
 
 void sg_log(enum sg_log_level level, const char *fmt, ...)
 {
@@ -28,7 +29,8 @@ static int sg_libbpf_print(enum libbpf_print_level level, const char *fmt,
 {
 	if (level == LIBBPF_DEBUG && sg_log_level < SG_LOG_LIBBPF)
 		return 0;
-	if (level == LIBBPF_INFO && sg_log_level < SG_LOG_DEBUG)
+	if ((level == LIBBPF_INFO || sg_log_libbpf_muted) &&
+	    sg_log_level < SG_LOG_DEBUG)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
@@ -38,7 +40,8 @@ static int sg_libxdp_print(enum libxdp_print_level level, const char *fmt,
 {
 	if (level == LIBXDP_DEBUG && sg_log_level < SG_LOG_LIBBPF)
 		return 0;
-	if (level == LIBXDP_INFO && sg_log_level < SG_LOG_DEBUG)
+	if ((level == LIBXDP_INFO || sg_log_libbpf_muted) &&
+	    sg_log_level < SG_LOG_DEBUG)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }

@@ -15,6 +15,12 @@ enum sg_log_level {
 };
 
 extern enum sg_log_level sg_log_level;
+/*
+ * Set while libxdp probes for its dispatcher: the failures it expects and
+ * recovers from (e.g. freplace refused) would read like errors. Shown
+ * with -v.
+ */
+extern int sg_log_libbpf_muted;
 
 void sg_log_init(enum sg_log_level level);
 __attribute__((format(printf, 2, 3))) void sg_log(enum sg_log_level level,

@@ -9,6 +9,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "cmds.h"
 #include "common.h"
 #include "log.h"
 #include "main.h"
@@ -21,6 +22,9 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct sg_cmd cmds[] = {
+	{ "run", cmd_run, "attach to an interface and serve until stopped" },
+	{ "stats", cmd_stats, "show counters" },
+	{ "detach", cmd_detach, "remove what synguard left on an interface" },
 	{ "version", cmd_version, "print version and library versions" },
 	{ "help", cmd_help, "show this help" },
 };

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * Loader: skeleton open/load, XDP through libxdp (as xdp-bench does, the
+ * skeleton's bpf_object is handed to libxdp, which loads it), TC through
+ * libbpf's bpf_tc_* API, and map pins under <pin root>/<ifname>/ so that
+ * `stats`, other commands and a restarted daemon find the same maps.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+
+#include "loader.h"
+#include "log.h"
+#include "synguard.skel.h"
+#include "util.h"
+
+static const char *const sg_map_names[] = {
+	SG_MAP_CONFIG, SG_MAP_PORTS, SG_MAP_KEYS,
+	SG_MAP_EPOCH,  SG_MAP_STATS, SG_MAP_RECENT,
+};
+
+const char *sg_mode_name(enum xdp_attach_mode mode)
+{
+	switch (mode) {
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_SKB:
+		return "generic";
+	case XDP_MODE_HW:
+		return "offload";
+	default:
+		return "none";
+	}
+}
+
+const char *sg_pin_root(const char *opt)
+{
+	const char *env = getenv(SG_PIN_ROOT_ENV);
+
+	if (opt && *opt)
+		return opt;
+	if (env && *env)
+		return env;
+	return SG_PIN_ROOT_DEFAULT;
+}
+
+/* The nearest existing ancestor of @path (or @path itself). */
+static void existing_ancestor(const char *path, char *out, size_t len)
+{
+	struct stat st;
+	char *slash;
+
+	snprintf(out, len, "%s", path);
+	while (stat(out, &st) && (slash = strrchr(out, '/')) && slash != out)
+		*slash = '\0';
+	if (stat(out, &st))
+		snprintf(out, len, "/");
+}
+
+int sg_check_bpffs(const char *root)
+{
+	char anc[PATH_MAX];
+	struct statfs sfs;
+
+	existing_ancestor(root, anc, sizeof(anc));
+	if (statfs(anc, &sfs)) {
+		int err = -errno;
+
+		pr_warn("synguard: cannot stat %s: %s\n", anc, strerror(-err));
+		return err;
+	}
+	if (sfs.f_type == BPF_FS_MAGIC)
+		return 0;
+	pr_warn("synguard: pin root %s is not on a BPF filesystem (%s is not "
+		"bpffs; 'ip netns exec' remounts /sys); mount one, e.g. "
+		"'mount -t bpf bpf /run/synguard-bpffs', and pass --pin-root "
+		"/run/synguard-bpffs/synguard or set %s\n",
+		root, anc, SG_PIN_ROOT_ENV);
+	return -ENOTSUP;
+}
+
+static int is_bpffs(const char *path)
+{
+	struct statfs sfs;
+
+	return !statfs(path, &sfs) && sfs.f_type == BPF_FS_MAGIC;
+}
+
+void sg_libxdp_bpffs(const char *root)
+{
+	char dir[PATH_MAX], *slash;
+
+	if (getenv(XDP_BPFFS_ENVVAR) || is_bpffs("/sys/fs/bpf"))
+		return;
+	/* libxdp keeps its own pins (dispatcher state) on a bpffs too: point
+	 * it at the one holding our pin root. */
+	existing_ancestor(root, dir, sizeof(dir));
+	while (is_bpffs(dir) && (slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if (!is_bpffs(dir)) {
+			*slash = '/';
+			break;
+		}
+	}
+	if (is_bpffs(dir)) {
+		setenv(XDP_BPFFS_ENVVAR, dir, 0);
+		pr_debug("synguard: %s=%s\n", XDP_BPFFS_ENVVAR, dir);
+	}
+}
+
+int sg_have_reqsk_kfunc(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int id;
+
+	if (!btf)
+		return 0;
+	id = btf__find_by_name_kind(btf, "bpf_sk_assign_tcp_reqsk",
+				    BTF_KIND_FUNC);
+	btf__free(btf);
+	return id > 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int sg_loader_open(struct sg_loader *l, const char *pin_root,
+		   const char *ifname, enum sg_engine engine)
+{
+	struct bpf_map *map;
+	char path[PATH_MAX + 64];
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	if (strlen(pin_root) + IF_NAMESIZE + 2 > sizeof(l->pin_dir)) {
+		pr_warn("synguard: pin root path too long\n");
+		return -ENAMETOOLONG;
+	}
+	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
+	l->ifindex = if_nametoindex(ifname);
+	if (!l->ifindex) {
+		err = -errno;
+		pr_warn("synguard: no interface '%s' in this network namespace: "
+			"%s\n",
+			ifname, strerror(-err));
+		return err;
+	}
+	l->engine = engine;
+	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s/%s", pin_root, ifname);
+	err = mkdir_p(l->pin_dir);
+	if (err) {
+		pr_warn("synguard: couldn't create pin directory %s: %s\n",
+			l->pin_dir, strerror(-err));
+		return err;
+	}
+
+	l->skel = synguard_bpf__open();
+	if (!l->skel) {
+		err = -errno;
+		pr_warn("synguard: couldn't open the BPF object: %s\n",
+			strerror(-err));
+		return err;
+	}
+	l->skel->rodata->sg_engine = engine;
+	/* The kernel engine needs no TC program (and older kernels lack the
+	 * kfunc it calls, which would fail the whole load). */
+	if (engine == SG_ENGINE_KERNEL)
+		bpf_program__set_autoload(l->skel->progs.synguard_tc, false);
+
+	bpf_object__for_each_map(map, l->skel->obj)
+	{
+		const char *name = bpf_map__name(map);
+
+		if (strncmp(name, "sg_", 3))
+			continue; /* .rodata and friends stay private */
+		snprintf(path, sizeof(path), "%s/%s", l->pin_dir, name);
+		err = bpf_map__set_pin_path(map, path);
+		if (err) {
+			pr_warn("synguard: couldn't set pin path %s: %s\n",
+				path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Our XDP program attached to @ifindex, or another one, or none. */
+enum owner { OWNER_NONE, OWNER_US, OWNER_OTHER };
+
+static enum owner xdp_owner(int ifindex, char *name, size_t len, __u32 *id)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p;
+	enum owner o = OWNER_NONE;
+
+	if (libxdp_get_error(mp) || !mp)
+		return OWNER_NONE;
+	p = xdp_multiprog__main_prog(mp);
+	if (!p)
+		p = xdp_multiprog__hw_prog(mp);
+	if (p && xdp_multiprog__is_legacy(mp)) {
+		snprintf(name, len, "%s", xdp_program__name(p));
+		*id = xdp_program__id(p);
+		o = strcmp(name, "synguard_xdp") ? OWNER_OTHER : OWNER_US;
+	} else if (p) {
+		/* A libxdp dispatcher: ours if one of its programs is. */
+		struct xdp_program *q = NULL;
+
+		o = OWNER_OTHER;
+		snprintf(name, len, "%s", "xdp-dispatcher");
+		*id = xdp_program__id(p);
+		while ((q = xdp_multiprog__next_prog(q, mp)))
+			if (!strcmp(xdp_program__name(q), "synguard_xdp")) {
+				o = OWNER_US;
+				*id = xdp_program__id(q);
+			}
+	}
+	xdp_multiprog__close(mp);
+	return o;
+}
+
+int sg_loader_attach(struct sg_loader *l, enum xdp_attach_mode mode)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = l->skel->obj,
+			    .prog_name = "synguard_xdp");
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = l->ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, tco, .handle = SG_TC_HANDLE,
+			    .priority = SG_TC_PRIO);
+	char name[64] = "";
+	__u32 id = 0;
+	int err;
+
+	switch (xdp_owner(l->ifindex, name, sizeof(name), &id)) {
+	case OWNER_US:
+		pr_warn("synguard: synguard is already attached to %s (XDP "
+			"program id %u); if no 'synguard run' owns it any more, "
+			"remove it with 'synguard detach %s'\n",
+			l->ifname, id, l->ifname);
+		return -EBUSY;
+	case OWNER_OTHER:
+		pr_warn("synguard: another XDP program (%s, id %u) is attached "
+			"to %s; synguard will not replace it\n",
+			name, id, l->ifname);
+		return -EBUSY;
+	case OWNER_NONE:
+		break;
+	}
+
+	l->xdp = xdp_program__create(&xopts);
+	err = libxdp_get_error(l->xdp);
+	if (err) {
+		l->xdp = NULL;
+		pr_warn("synguard: couldn't create the XDP program: %s\n",
+			strerror(-err));
+		return err;
+	}
+	err = xdp_program__attach(
+		l->xdp, l->ifindex,
+		mode == XDP_MODE_UNSPEC ? XDP_MODE_NATIVE : mode, 0);
+	if (err && mode == XDP_MODE_UNSPEC) {
+		pr_info("synguard: native XDP on %s failed (%s), trying generic\n",
+			l->ifname, strerror(-err));
+		err = xdp_program__attach(l->xdp, l->ifindex, XDP_MODE_SKB, 0);
+	}
+	if (err) {
+		pr_warn("synguard: couldn't attach XDP to %s: %s\n", l->ifname,
+			strerror(-err));
+		return err;
+	}
+	l->xdp_attached = 1;
+	l->mode = xdp_program__is_attached(l->xdp, l->ifindex);
+	{
+		struct xdp_multiprog *mp =
+			xdp_multiprog__get_from_ifindex(l->ifindex);
+
+		if (!libxdp_get_error(mp) && mp) {
+			l->legacy = xdp_multiprog__is_legacy(mp);
+			xdp_multiprog__close(mp);
+		}
+	}
+
+	if (l->engine != SG_ENGINE_OWN)
+		return 0;
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		pr_warn("synguard: couldn't create the clsact qdisc on %s: %s\n",
+			l->ifname, strerror(-err));
+		return err;
+	}
+	l->tc_hook_created = !err;
+	tco.prog_fd = bpf_program__fd(l->skel->progs.synguard_tc);
+	err = bpf_tc_attach(&hook, &tco);
+	if (err) {
+		pr_warn("synguard: couldn't attach the TC ingress program to "
+			"%s: %s%s\n",
+			l->ifname, strerror(-err),
+			err == -EEXIST ? " (a filter with synguard's handle "
+					 "exists: 'synguard detach')" :
+					 "");
+		return err;
+	}
+	l->tc_attached = 1;
+	return 0;
+}
+
+static int tc_detach(int ifindex, int destroy_hook)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, tco, .handle = SG_TC_HANDLE,
+			    .priority = SG_TC_PRIO);
+	int err;
+
+	err = bpf_tc_detach(&hook, &tco);
+	if (destroy_hook) {
+		/* Only a qdisc we created, and then with everything on it:
+		 * bpf_tc_hook_destroy() removes clsact as a whole. */
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+	return err;
+}
+
+void sg_loader_close(struct sg_loader *l)
+{
+	int err;
+
+	if (l->tc_attached) {
+		err = tc_detach(l->ifindex, l->tc_hook_created);
+		if (err)
+			pr_warn("synguard: couldn't detach TC from %s: %s\n",
+				l->ifname, strerror(-err));
+	}
+	if (l->xdp_attached) {
+		err = xdp_program__detach(l->xdp, l->ifindex, l->mode, 0);
+		if (err)
+			pr_warn("synguard: couldn't detach XDP from %s: %s\n",
+				l->ifname, strerror(-err));
+	}
+	xdp_program__close(l->xdp);
+	synguard_bpf__destroy(l->skel);
+	l->xdp = NULL;
+	l->skel = NULL;
+	l->xdp_attached = l->tc_attached = 0;
+}
+
+int sg_detach_iface(const char *pin_root, const char *ifname)
+{
+	char name[64] = "", path[PATH_MAX + 64];
+	int ifindex = if_nametoindex(ifname), err, ret = 0;
+	size_t i;
+	__u32 id = 0;
+
+	if (ifindex) {
+		if (xdp_owner(ifindex, name, sizeof(name), &id) == OWNER_US) {
+			struct xdp_multiprog *mp =
+				xdp_multiprog__get_from_ifindex(ifindex);
+
+			err = libxdp_get_error(mp);
+			if (!err && mp) {
+				if (xdp_multiprog__is_legacy(mp)) {
+					err = xdp_multiprog__detach(mp);
+				} else {
+					struct xdp_program *q = NULL;
+
+					while ((q = xdp_multiprog__next_prog(
+							q, mp)))
+						if (!strcmp(xdp_program__name(
+								    q),
+							    "synguard_xdp"))
+							break;
+					err = q ? xdp_program__detach(
+							  q, ifindex,
+							  xdp_multiprog__attach_mode(
+								  mp),
+							  0) :
+						  0;
+				}
+				xdp_multiprog__close(mp);
+			}
+			if (err) {
+				pr_warn("synguard: couldn't detach XDP program "
+					"%u from %s: %s\n",
+					id, ifname, strerror(-err));
+				ret = err;
+			} else {
+				pr_info("synguard: detached XDP program %u from "
+					"%s\n",
+					id, ifname);
+			}
+		}
+		err = tc_detach(ifindex, 0);
+		if (!err)
+			pr_info("synguard: removed the TC filter from %s\n",
+				ifname);
+		else if (err != -ENOENT && err != -EINVAL)
+			pr_debug("synguard: TC filter on %s: %s\n", ifname,
+				 strerror(-err));
+	} else {
+		pr_info("synguard: no interface '%s' here; removing pins only\n",
+			ifname);
+	}
+
+	for (i = 0; i < ARRAY_SIZE(sg_map_names); i++) {
+		snprintf(path, sizeof(path), "%s/%s/%s", pin_root, ifname,
+			 sg_map_names[i]);
+		if (unlink(path) && errno != ENOENT) {
+			pr_warn("synguard: couldn't remove pin %s: %s\n", path,
+				strerror(errno));
+			ret = -errno;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/%s", pin_root, ifname);
+	if (rmdir(path) && errno != ENOENT) {
+		pr_warn("synguard: couldn't remove %s: %s\n", path,
+			strerror(errno));
+		ret = -errno;
+	}
+	return ret;
+}
