@@ -256,14 +256,17 @@ int sg_loader_attach(struct sg_loader *l, enum xdp_attach_mode mode)
 	__u32 id = 0;
 	int err;
 
+	sg_log_libbpf_muted = 1; /* until XDP is attached */
 	switch (xdp_owner(l->ifindex, name, sizeof(name), &id)) {
 	case OWNER_US:
+		sg_log_libbpf_muted = 0;
 		pr_warn("synguard: synguard is already attached to %s (XDP "
 			"program id %u); if no 'synguard run' owns it any more, "
 			"remove it with 'synguard detach %s'\n",
 			l->ifname, id, l->ifname);
 		return -EBUSY;
 	case OWNER_OTHER:
+		sg_log_libbpf_muted = 0;
 		pr_warn("synguard: another XDP program (%s, id %u) is attached "
 			"to %s; synguard will not replace it\n",
 			name, id, l->ifname);
@@ -275,6 +278,7 @@ int sg_loader_attach(struct sg_loader *l, enum xdp_attach_mode mode)
 	l->xdp = xdp_program__create(&xopts);
 	err = libxdp_get_error(l->xdp);
 	if (err) {
+		sg_log_libbpf_muted = 0;
 		l->xdp = NULL;
 		pr_warn("synguard: couldn't create the XDP program: %s\n",
 			strerror(-err));

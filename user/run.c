@@ -78,9 +78,11 @@ static void run_usage(FILE *f)
 		"                        restored on exit\n"
 		"      --mss4 N          MSS in IPv4 SYN-ACKs (default: MTU - 40)\n"
 		"      --mss6 N          MSS in IPv6 SYN-ACKs (default: MTU - 60)\n"
-		"      --wscale N        our window scale 0-14 (default 7; kernel "
-		"engine:\n"
-		"                        what the kernel computes)\n"
+		"      --wscale N        our window scale 0-14 (default: what "
+		"the kernel\n"
+		"                        computes from tcp_rmem/rmem_max; "
+		"fixed so\n"
+		"                        for the kernel engine)\n"
 		"      --ttl N           TTL/hop limit of SYN-ACKs (default 64)\n"
 		"      --window N        SYN-ACK window 1-65535 (default 65535)\n"
 		"      --key-period S    cookie epoch length in seconds "
@@ -401,10 +403,13 @@ static int configure(struct sg_loader *l, const struct run_opts *o, __u32 flags)
 	iface_mtu(o->ifname, &mtu);
 	cfg.mss4 = o->mss4 ? o->mss4 : (mtu > 576 ? mtu - 40 : 536);
 	cfg.mss6 = o->mss6 ? o->mss6 : (mtu > 1280 ? mtu - 60 : 1220);
-	if (l->engine == SG_ENGINE_KERNEL)
+	/* Default: the shift the kernel would announce itself, so that a
+	 * connection looks the same with or without synguard. The kernel
+	 * engine has no choice: the kernel decodes its own. */
+	if (l->engine == SG_ENGINE_KERNEL || o->wscale == ~0u)
 		cfg.wscale = kernel_wscale();
 	else
-		cfg.wscale = o->wscale == ~0u ? 7 : o->wscale;
+		cfg.wscale = o->wscale;
 	if (l->engine == SG_ENGINE_KERNEL && o->wscale != ~0u &&
 	    o->wscale != cfg.wscale)
 		pr_warn("synguard: --wscale ignored: the kernel engine must "
