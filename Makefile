@@ -32,6 +32,7 @@ BPF_OBJ    := $(OUTPUT)/synguard.bpf.o
 SKEL       := $(OUTPUT)/synguard.skel.h
 USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+ASAN_OBJS  := $(patsubst user/%.c,$(OUTPUT)/asan/%.o,$(USER_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 PROG_SRCS  := $(wildcard tests/prog/test_*.c)
@@ -63,7 +64,7 @@ deps: ## Install missing build/test dependencies with apt-get (idempotent)
 
 bpf: $(BPF_OBJ) $(SKEL) ## Build the BPF object and skeleton only
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/asan $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -86,6 +87,15 @@ $(OUTPUT)/synguard: $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# The same binary with ASan/UBSan: what the tests run.
+$(OUTPUT)/asan/%.o: user/%.c $(SKEL) | $(OUTPUT)/asan
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(OUTPUT)/asan/synguard: $(ASAN_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
+
 # Test binaries are built with ASan/UBSan: every run of the suite is a
 # sanitizer run.
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c | $(OUTPUT)/tests
@@ -96,7 +106,7 @@ $(OUTPUT)/tests/test_%: tests/prog/test_%.c $(PROG_LIB) $(SKEL) | $(OUTPUT)/test
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/prog/lib $< $(PROG_LIB) $(LDLIBS) -o $@
 
-tests: $(UNIT_BINS) $(PROG_BINS) ## Build the test programs
+tests: $(UNIT_BINS) $(PROG_BINS) $(OUTPUT)/asan/synguard ## Build the test programs
 
 check: deps ## Install deps, build everything, run every test
 	$(Q)$(MAKE) --no-print-directory all tests
@@ -121,4 +131,4 @@ demo: ## Show synguard defending a server (arrives with the end-to-end work)
 clean: ## Remove build outputs
 	$(Q)rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/asan/*.d $(OUTPUT)/tests/*.d)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 # The synguard command line: help, version, exit codes for usage errors.
 cd "$(dirname "$0")/../.."
-SG=${SG:-.output/synguard}
+SG=${SG:-.output/asan/synguard} # the ASan/UBSan build
 
 # expect NAME WANT_RC STREAM PATTERN -- ARGS...: run synguard ARGS, check the
 # exit code and that STREAM (out|err) matches PATTERN.

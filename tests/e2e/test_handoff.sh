@@ -17,7 +17,7 @@ ROOT=$PWD
 # shellcheck source=tests/e2e/lib.sh
 source tests/e2e/lib.sh
 
-SG=$ROOT/.output/synguard
+SG=${SG:-$ROOT/.output/asan/synguard} # the ASan/UBSan build
 PEER=$ROOT/tests/e2e/sgpeer.py
 PORT=8080   # protected
 UNPROT=8081 # not protected
@@ -228,6 +228,12 @@ run_combo() { # ENGINE MODE
 		return
 	fi
 	pass "$tag: synguard starts on both server interfaces"
+	got=$(e2e_in s "$SG" run $E2E_DEV_SC --ports $PORT 2>&1)
+	if [ $? = 1 ] && echo "$got" | grep -q 'already attached to sgc0'; then
+		pass "$tag: a second run on the interface is refused"
+	else
+		fail "$tag: a second run on the interface is refused" "$got"
+	fi
 	before_sent=$(e2e_nstat_get s TcpExtSyncookiesSent)
 	before_ovf=$(e2e_nstat_get s TcpExtListenOverflows)
 	before_recv=$(e2e_nstat_get s TcpExtSyncookiesRecv)
@@ -385,6 +391,36 @@ print("ok", ok)
 	fi
 }
 
+# After kill -9 the programs stay attached; detach removes them and the pins.
+crash_detach() {
+	local pid i ok=1 tag="crash"
+	pid=$(e2e_bg s "$SG" run $E2E_DEV_SC --ports $PORT)
+	for i in $(seq 100); do
+		grep -q 'ready on' "$(e2e_bg_log "$pid")" && break
+		sleep 0.1
+	done
+	kill -KILL "$pid"
+	sleep 0.2
+	e2e_in s ip link show $E2E_DEV_SC | grep -q ' xdp' || ok=0
+	[ -n "$(e2e_in s tc filter show dev $E2E_DEV_SC ingress)" ] || ok=0
+	if [ $ok = 1 ]; then
+		pass "$tag: after kill -9, XDP and TC stay attached (fail safe)"
+	else
+		fail "$tag: after kill -9, XDP and TC stay attached" "not attached"
+	fi
+	got=$(e2e_in s "$SG" detach $E2E_DEV_SC 2>&1)
+	ok=1
+	e2e_in s ip link show $E2E_DEV_SC | grep -q ' xdp' && ok=0
+	[ -n "$(e2e_in s tc filter show dev $E2E_DEV_SC ingress)" ] && ok=0
+	[ -e "$PINS/$E2E_DEV_SC" ] && ok=0
+	if [ $ok = 1 ]; then
+		pass "$tag: synguard detach removes XDP, TC filter and pins"
+	else
+		fail "$tag: synguard detach cleans up" "$got"
+	fi
+}
+
+crash_detach
 for engine in $ENGINES; do
 	for mode in $MODES; do
 		run_combo "$engine" "$mode"
