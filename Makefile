@@ -25,7 +25,7 @@ BPF_CFLAGS := -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -I$(OUTPUT) -Ibpf -Iuser -Itests/include -MMD -MP \
 	-DSG_VERSION='"$(VERSION)"'
-LDLIBS     := -lxdp -lbpf -lelf -lz
+LDLIBS     := -lxdp -lbpf -lelf -lz -lmicrohttpd
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_OBJ    := $(OUTPUT)/synguard.bpf.o
@@ -42,7 +42,7 @@ PROG_LIB   := $(wildcard tests/prog/lib/*.c)
 # Debian 12 packages needed to build and test.
 DEPS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	gcc make libc6-dev iproute2 ethtool netsniff-ng python3 clang-format \
-	libclang-rt-14-dev
+	libclang-rt-14-dev libmicrohttpd-dev prometheus
 
 .PHONY: all help deps check test bpf user tests format format-check clean demo
 
@@ -98,7 +98,7 @@ $(OUTPUT)/asan/synguard: $(ASAN_OBJS)
 
 # Test binaries are built with ASan/UBSan: every run of the suite is a
 # sanitizer run.
-$(OUTPUT)/tests/test_%: tests/unit/test_%.c | $(OUTPUT)/tests
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(SKEL) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< -o $@
 
@@ -106,7 +106,13 @@ $(OUTPUT)/tests/test_%: tests/prog/test_%.c $(PROG_LIB) $(SKEL) | $(OUTPUT)/test
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/prog/lib $< $(PROG_LIB) $(LDLIBS) -o $@
 
-tests: $(UNIT_BINS) $(PROG_BINS) $(OUTPUT)/asan/synguard ## Build the test programs
+# Runs one frame through a live synguard XDP program (tests/e2e/test_keys.sh).
+# Not test_*: tests/run.sh runs every $(OUTPUT)/tests/test_* as a test.
+$(OUTPUT)/tests/sgrun: tests/prog/sgrun.c $(PROG_LIB) $(SKEL) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/prog/lib $< $(PROG_LIB) $(LDLIBS) -o $@
+
+tests: $(UNIT_BINS) $(PROG_BINS) $(OUTPUT)/asan/synguard $(OUTPUT)/tests/sgrun ## Build the test programs
 
 check: deps ## Install deps, build everything, run every test
 	$(Q)$(MAKE) --no-print-directory all tests

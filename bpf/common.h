@@ -22,6 +22,15 @@
 #define SG_MAP_EPOCH "sg_epoch"
 #define SG_MAP_STATS "sg_stats"
 #define SG_MAP_RECENT "sg_recent"
+#define SG_MAP_ALLOW4 "sg_allow4"
+#define SG_MAP_ALLOW6 "sg_allow6"
+#define SG_MAP_DENY4 "sg_deny4"
+#define SG_MAP_DENY6 "sg_deny6"
+#define SG_MAP_SOURCES "sg_sources"
+#define SG_MAP_INFO "sg_info"
+
+#define SG_LIST_MAX 65536    /* entries per allow/deny trie */
+#define SG_SOURCES_MAX 65536 /* prefixes tracked for half-open accounting */
 
 #define SG_MSS_TABLE_LEN 8 /* entries per family; the index takes 3 bits */
 #define SG_KEY_SLOTS 4	   /* key ring indexed by epoch & 3 */
@@ -35,6 +44,11 @@ enum sg_cfg_flags {
 	SG_CFG_TS = 1 << 1,	/* net.ipv4.tcp_timestamps */
 	SG_CFG_WSCALE = 1 << 2, /* net.ipv4.tcp_window_scaling */
 	SG_CFG_ECN = 1 << 3,	/* net.ipv4.tcp_ecn != 0 */
+	/* Non-empty policy lists: empty ones cost no lookup. */
+	SG_CFG_ALLOW4 = 1 << 8,
+	SG_CFG_ALLOW6 = 1 << 9,
+	SG_CFG_DENY4 = 1 << 10,
+	SG_CFG_DENY6 = 1 << 11,
 };
 
 /*
@@ -57,6 +71,61 @@ struct sg_config {
 	 * against the kernel's sockets first. 0 disables the check.
 	 */
 	__u32 tw_epochs;
+	/* Half-open accounting and the reflection guard, per source prefix
+	 * (the destination prefix of our SYN-ACKs). */
+	__u32 prefix4;	    /* IPv4 prefix length, 1..32 */
+	__u32 prefix6;	    /* IPv6 prefix length, 1..128 */
+	__u32 synack_rate;  /* SYN-ACKs per second per prefix; 0: no limit */
+	__u32 synack_burst; /* bucket depth in SYN-ACKs */
+	__u32 mask4;	    /* prefix4 as a network-order mask */
+	__u32 mask6[4];	    /* prefix6 as a network-order mask */
+};
+
+/* Allow/deny LPM trie keys (prefixlen first, as the trie requires). */
+struct sg_lpm4 {
+	__u32 prefixlen;
+	__u32 addr; /* network order */
+};
+
+struct sg_lpm6 {
+	__u32 prefixlen;
+	__u32 addr[4]; /* network order */
+};
+
+/* sg_sources key: a source prefix, address masked to the prefix length. */
+struct sg_src_key {
+	__u32 family;  /* 4 or 6 */
+	__u32 addr[4]; /* network order; IPv4 in addr[0] */
+};
+
+/* sg_sources value. Counters are approximate under concurrency (plain
+ * adds from several CPUs); the token bucket is advisory per prefix. */
+struct sg_src {
+	__u64 synack;  /* SYN-ACKs sent to the prefix */
+	__u64 ack_ok;  /* verified cookie ACKs from it */
+	__u64 limited; /* SYNs dropped by the reflection guard */
+	__u64 tokens;  /* bucket fill, in 1/1024 SYN-ACK */
+	__u64 last_ns; /* last refill, bpf_ktime_get_coarse_ns() */
+	__u32 epoch;   /* epoch of the last SYN-ACK or ACK */
+	__u32 pad;
+};
+
+/*
+ * sg_info[0]: what the daemon runs with, for `status`, `keys rotate` and
+ * metrics. Written by `synguard run` only.
+ */
+struct sg_info {
+	__u32 engine;	  /* enum sg_engine */
+	__u32 xdp_mode;	  /* enum xdp_attach_mode */
+	__u32 legacy;	  /* libxdp single-program mode */
+	__u32 pid;	  /* daemon PID (0: not running) */
+	__u64 started;	  /* wall clock, seconds */
+	__u64 rotated;	  /* wall clock of the last key change, seconds */
+	__u64 rotations;  /* key rotations since start */
+	__u32 key_period; /* seconds */
+	__u32 key_file;	  /* 1: keys derived from a key file */
+	__u32 xdp_id;	  /* program ids */
+	__u32 tc_id;
 };
 
 /* One epoch's cookie key. Slot for epoch E is E % SG_KEY_SLOTS. */
@@ -119,6 +188,7 @@ enum sg_stat {
 	SG_V_PASS_TIMEWAIT,    /* SYN reusing a TIME_WAIT 4-tuple: kernel's */
 	SG_V_PASS_NO_LISTENER, /* kernel engine: nobody listens, kernel RSTs */
 	SG_V_PASS_GEN_COOKIE,  /* kernel engine: no kernel cookie, kernel's */
+	SG_V_PASS_ALLOW,       /* source in the allowlist: the kernel's */
 	/* XDP_TX */
 	SG_V_TX_SYNACK, /* SYN answered with a cookie SYN-ACK */
 	/* XDP_DROP, by reason */
@@ -130,7 +200,9 @@ enum sg_stat {
 	SG_V_DROP_BAD_FLAGS,	 /* SYN+RST, SYN+FIN */
 	SG_V_DROP_ADJUST,	 /* bpf_xdp_adjust_tail/meta failed */
 	SG_V_DROP_NO_CONFIG, /* config map empty (cannot happen once loaded) */
-	SG_V_LAST = SG_V_DROP_NO_CONFIG,
+	SG_V_DROP_DENY,	     /* source in the denylist */
+	SG_V_DROP_RATELIMIT, /* reflection guard: prefix over --synack-rate */
+	SG_V_LAST = SG_V_DROP_RATELIMIT,
 	/* events */
 	SG_E_SYN_PAYLOAD,	/* SYN carried data (Fast Open); data dropped */
 	SG_E_COOKIE_PREV_EPOCH, /* valid cookie from the previous epoch */
@@ -138,6 +210,7 @@ enum sg_stat {
 	SG_E_HANDOFF_NO_LISTENER, /* TC: no listening socket for the ACK */
 	SG_E_HANDOFF_ERROR,	  /* TC: bpf_sk_assign_tcp_reqsk() failed */
 	SG_E_HANDOFF_PARSE,	  /* TC: metadata on a packet TC cannot parse */
+	SG_E_SYN_RX,		  /* SYN (no ACK) to a protected port */
 	SG_STAT_MAX
 };
 

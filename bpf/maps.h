@@ -59,6 +59,37 @@ struct {
 	__type(value, __u32);
 } sg_recent SEC(".maps");
 
+/* Source allow/deny lists (LPM tries, network-order keys). */
+#define SG_LPM_MAP(name, keytype)                     \
+	struct {                                      \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);  \
+		__uint(max_entries, SG_LIST_MAX);     \
+		__uint(map_flags, BPF_F_NO_PREALLOC); \
+		__type(key, keytype);                 \
+		__type(value, __u32);                 \
+	} name SEC(".maps")
+
+SG_LPM_MAP(sg_allow4, struct sg_lpm4);
+SG_LPM_MAP(sg_allow6, struct sg_lpm6);
+SG_LPM_MAP(sg_deny4, struct sg_lpm4);
+SG_LPM_MAP(sg_deny6, struct sg_lpm6);
+
+/* Half-open accounting and the reflection guard, per source prefix. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SG_SOURCES_MAX);
+	__type(key, struct sg_src_key);
+	__type(value, struct sg_src);
+} sg_sources SEC(".maps");
+
+/* What the daemon runs with; written by userspace only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_info);
+} sg_info SEC(".maps");
+
 static __always_inline void sg_count(__u32 idx)
 {
 	__u64 *c = bpf_map_lookup_elem(&sg_stats, &idx);

@@ -62,6 +62,61 @@ static __always_inline void sg_swap_mac(struct ethhdr *eth)
 	__builtin_memcpy(eth->h_dest, tmp, 6);
 }
 
+/* Inputs of the cookie MAC, gathered on the stack for sg_mac(). */
+struct sg_mac_args {
+	struct sg_key key;
+	__u32 saddr[4];
+	__u32 daddr[4];
+	__u32 ports;
+	__u32 isn;
+	__u32 meta;
+	__u32 v6;
+};
+
+/*
+ * The cookie MAC, as a global function: the verifier checks the SipHash
+ * rounds once instead of once per path that reaches them (SYN and ACK,
+ * IPv4 and IPv6, each option combination), which keeps the program's
+ * verification cost modest. The call costs a few instructions.
+ */
+__attribute__((noinline)) __u64 sg_mac(struct sg_mac_args *a)
+{
+	if (!a)
+		return 0;
+	if (a->v6)
+		return sg_mac6(&a->key, a->saddr, a->daddr, a->ports, a->isn,
+			       a->meta);
+	return sg_mac4(&a->key, a->saddr[0], a->daddr[0], a->ports, a->isn,
+		       a->meta);
+}
+
+/* Fill the address part of @a from the packet; 0 or -1. */
+static __always_inline int sg_mac_addrs(struct xdp_md *ctx, struct sg_pkt *pkt,
+					struct sg_mac_args *a)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	if (pkt->v6) {
+		struct ipv6hdr *ip6 = data + pkt->l3off;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		__builtin_memcpy(a->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(a->daddr, &ip6->daddr, 16);
+		a->v6 = 1;
+	} else {
+		struct iphdr *iph = data + pkt->l3off;
+
+		if ((void *)(iph + 1) > data_end)
+			return -1;
+		a->saddr[0] = iph->saddr;
+		a->daddr[0] = iph->daddr;
+		a->v6 = 0;
+	}
+	return 0;
+}
+
 /* Hand-off engine, fixed at load time (dead engine code is pruned). */
 const volatile __u32 sg_engine = SG_ENGINE_OWN;
 
@@ -240,8 +295,7 @@ static __always_inline int sg_syn_own(struct xdp_md *ctx, struct sg_pkt *pkt,
 				      const struct sg_opts *o, __u32 cisn,
 				      struct sg_synack *r)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
+	struct sg_mac_args ma = {};
 	struct sg_epoch_state *es;
 	__u32 epoch, attrs9, slot, meta, zero = 0;
 	struct sg_key *key;
@@ -271,24 +325,14 @@ static __always_inline int sg_syn_own(struct xdp_md *ctx, struct sg_pkt *pkt,
 	attrs9 = sg_attrs_pack(&r->a);
 	meta = sg_cookie_meta(epoch, attrs9, r->ts);
 
-	if (pkt->v6) {
-		struct ipv6hdr *ip6 = data + pkt->l3off;
-
-		if ((void *)(ip6 + 1) > data_end)
-			return SG_V_DROP_MALFORMED_IP;
-		slot = sg_src_slot6(ip6->saddr.in6_u.u6_addr32);
-		mac = sg_mac6(key, ip6->saddr.in6_u.u6_addr32,
-			      ip6->daddr.in6_u.u6_addr32, pkt->ports, cisn,
-			      meta);
-	} else {
-		struct iphdr *iph = data + pkt->l3off;
-
-		if ((void *)(iph + 1) > data_end)
-			return SG_V_DROP_MALFORMED_IP;
-		slot = sg_src_slot4(iph->saddr);
-		mac = sg_mac4(key, iph->saddr, iph->daddr, pkt->ports, cisn,
-			      meta);
-	}
+	if (sg_mac_addrs(ctx, pkt, &ma))
+		return SG_V_DROP_MALFORMED_IP;
+	slot = pkt->v6 ? sg_src_slot6(ma.saddr) : sg_src_slot4(ma.saddr[0]);
+	ma.key = *key;
+	ma.ports = pkt->ports;
+	ma.isn = cisn;
+	ma.meta = meta;
+	mac = sg_mac(&ma);
 
 	/*
 	 * TIME_WAIT guard: a client reusing a port whose 4-tuple the server
@@ -447,6 +491,149 @@ static __always_inline int sg_emit_synack(struct xdp_md *ctx,
 	return sg_verdict(SG_V_TX_SYNACK, XDP_TX);
 }
 
+/* The source prefix of the segment, as the sg_sources key. */
+static __always_inline int sg_src_key(struct xdp_md *ctx, struct sg_pkt *pkt,
+				      const struct sg_config *cfg,
+				      struct sg_src_key *k)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	if (pkt->v6) {
+		struct ipv6hdr *ip6 = data + pkt->l3off;
+		__u32 *a;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		a = ip6->saddr.in6_u.u6_addr32;
+		k->family = 6;
+		k->addr[0] = a[0] & cfg->mask6[0];
+		k->addr[1] = a[1] & cfg->mask6[1];
+		k->addr[2] = a[2] & cfg->mask6[2];
+		k->addr[3] = a[3] & cfg->mask6[3];
+	} else {
+		struct iphdr *iph = data + pkt->l3off;
+
+		if ((void *)(iph + 1) > data_end)
+			return -1;
+		k->family = 4;
+		k->addr[0] = iph->saddr & cfg->mask4;
+		k->addr[1] = k->addr[2] = k->addr[3] = 0;
+	}
+	return 0;
+}
+
+/*
+ * Half-open accounting and the reflection guard: a token bucket per
+ * source prefix (the prefix our SYN-ACK goes to), so that spoofed SYNs
+ * cannot turn synguard into a SYN-ACK cannon aimed at one victim network.
+ * Returns 0 to answer, or SG_V_DROP_RATELIMIT.
+ */
+static __always_inline int sg_src_synack(struct xdp_md *ctx, struct sg_pkt *pkt,
+					 const struct sg_config *cfg,
+					 __u32 epoch)
+{
+	struct sg_src_key k;
+	struct sg_src *src;
+	__u64 now = 0, full;
+
+	if (sg_src_key(ctx, pkt, cfg, &k))
+		return 0;
+	full = (__u64)cfg->synack_burst << 10;
+	src = bpf_map_lookup_elem(&sg_sources, &k);
+	if (!src) {
+		struct sg_src n = { .tokens = full, .epoch = epoch };
+
+		if (cfg->synack_rate)
+			n.last_ns = bpf_ktime_get_coarse_ns();
+		bpf_map_update_elem(&sg_sources, &k, &n, BPF_NOEXIST);
+		src = bpf_map_lookup_elem(&sg_sources, &k);
+		if (!src)
+			return 0; /* accounting is best effort */
+	}
+	if (cfg->synack_rate) {
+		__u64 elapsed, tokens = src->tokens;
+
+		now = bpf_ktime_get_coarse_ns();
+		elapsed = now - src->last_ns;
+		if (elapsed > 10000000000ULL) /* cap: no overflow below */
+			elapsed = 10000000000ULL;
+		/* 1024 units per SYN-ACK, rate per 1e9 ns. */
+		tokens += elapsed * cfg->synack_rate / 976562;
+		if (tokens > full)
+			tokens = full;
+		src->last_ns = now;
+		if (tokens < 1024) {
+			src->tokens = tokens;
+			src->limited++;
+			return SG_V_DROP_RATELIMIT;
+		}
+		src->tokens = tokens - 1024;
+	}
+	src->synack++;
+	if (src->epoch != epoch)
+		src->epoch = epoch;
+	return 0;
+}
+
+static __always_inline void sg_src_ack_ok(struct xdp_md *ctx,
+					  struct sg_pkt *pkt,
+					  const struct sg_config *cfg,
+					  __u32 epoch)
+{
+	struct sg_src_key k;
+	struct sg_src *src;
+
+	if (sg_src_key(ctx, pkt, cfg, &k))
+		return;
+	src = bpf_map_lookup_elem(&sg_sources, &k);
+	if (src) {
+		src->ack_ok++;
+		src->epoch = epoch;
+	}
+}
+
+/*
+ * Allow/deny lists by source address. Empty lists cost nothing: the loader
+ * and the CLI keep a config flag per non-empty list. Returns the verdict
+ * counter, or SG_PARSE_TCP to go on.
+ */
+static __always_inline int sg_policy(struct xdp_md *ctx, struct sg_pkt *pkt,
+				     const struct sg_config *cfg)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	if (pkt->v6 && (cfg->flags & (SG_CFG_ALLOW6 | SG_CFG_DENY6))) {
+		struct ipv6hdr *ip6 = data + pkt->l3off;
+		struct sg_lpm6 k = { .prefixlen = 128 };
+
+		if ((void *)(ip6 + 1) > data_end)
+			return SG_V_DROP_MALFORMED_IP;
+		__builtin_memcpy(k.addr, &ip6->saddr, 16);
+		if ((cfg->flags & SG_CFG_DENY6) &&
+		    bpf_map_lookup_elem(&sg_deny6, &k))
+			return SG_V_DROP_DENY;
+		if ((cfg->flags & SG_CFG_ALLOW6) &&
+		    bpf_map_lookup_elem(&sg_allow6, &k))
+			return SG_V_PASS_ALLOW;
+	} else if (!pkt->v6 && (cfg->flags & (SG_CFG_ALLOW4 | SG_CFG_DENY4))) {
+		struct iphdr *iph = data + pkt->l3off;
+		struct sg_lpm4 k = { .prefixlen = 32 };
+
+		if ((void *)(iph + 1) > data_end)
+			return SG_V_DROP_MALFORMED_IP;
+		k.addr = iph->saddr;
+		if ((cfg->flags & SG_CFG_DENY4) &&
+		    bpf_map_lookup_elem(&sg_deny4, &k))
+			return SG_V_DROP_DENY;
+		if ((cfg->flags & SG_CFG_ALLOW4) &&
+		    bpf_map_lookup_elem(&sg_allow4, &k))
+			return SG_V_PASS_ALLOW;
+	}
+	return SG_PARSE_TCP;
+}
+
 static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
 				  const struct sg_config *cfg,
 				  const struct sg_opts *o)
@@ -454,14 +641,21 @@ static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct sg_synack r = {};
+	struct sg_epoch_state *es;
 	struct tcphdr *th;
-	__u32 cisn;
+	__u32 cisn, zero = 0;
 	int v;
 
 	th = data + pkt->l4off;
 	if ((void *)(th + 1) > data_end)
 		return sg_verdict(SG_V_DROP_MALFORMED_TCP, XDP_DROP);
 	cisn = bpf_ntohl(th->seq);
+
+	sg_count(SG_E_SYN_RX);
+	es = bpf_map_lookup_elem(&sg_epoch, &zero);
+	v = sg_src_synack(ctx, pkt, cfg, es ? es->epoch : 0);
+	if (v)
+		return sg_verdict(v, XDP_DROP);
 
 	if (sg_engine == SG_ENGINE_KERNEL)
 		v = sg_syn_kernel(ctx, pkt, cfg, o, &r);
@@ -520,6 +714,7 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 cookie, cisn, epoch, attrs9, slot, ts = o->ts, zero = 0;
+	struct sg_mac_args ma = {};
 	struct sg_epoch_state *es;
 	struct sg_attrs a;
 	struct sg_meta *m;
@@ -568,30 +763,20 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 		return sg_verdict(SG_V_DROP_COOKIE_BAD, XDP_DROP);
 	attrs9 = sg_cookie_attrs(cookie, o->tsecr, ts);
 
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (pkt->v6) {
-		struct ipv6hdr *ip6 = data + pkt->l3off;
-
-		if ((void *)(ip6 + 1) > data_end)
-			return sg_verdict(SG_V_DROP_MALFORMED_IP, XDP_DROP);
-		mac = sg_mac6(key, ip6->saddr.in6_u.u6_addr32,
-			      ip6->daddr.in6_u.u6_addr32, pkt->ports, cisn,
-			      sg_cookie_meta(epoch, attrs9, ts));
-	} else {
-		struct iphdr *iph = data + pkt->l3off;
-
-		if ((void *)(iph + 1) > data_end)
-			return sg_verdict(SG_V_DROP_MALFORMED_IP, XDP_DROP);
-		mac = sg_mac4(key, iph->saddr, iph->daddr, pkt->ports, cisn,
-			      sg_cookie_meta(epoch, attrs9, ts));
-	}
+	if (sg_mac_addrs(ctx, pkt, &ma))
+		return sg_verdict(SG_V_DROP_MALFORMED_IP, XDP_DROP);
+	ma.key = *key;
+	ma.ports = pkt->ports;
+	ma.isn = cisn;
+	ma.meta = sg_cookie_meta(epoch, attrs9, ts);
+	mac = sg_mac(&ma);
 	if (!sg_cookie_mac_ok(mac, cookie, o->tsecr, ts))
 		return sg_verdict(SG_V_DROP_COOKIE_BAD, XDP_DROP);
 	if (epoch != es->epoch)
 		sg_count(SG_E_COOKIE_PREV_EPOCH);
 	if (cfg->tw_epochs)
 		sg_recent_mark(slot, es->epoch);
+	sg_src_ack_ok(ctx, pkt, cfg, es->epoch);
 
 	sg_attrs_unpack(attrs9, &a);
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
@@ -636,6 +821,15 @@ int synguard_xdp(struct xdp_md *ctx)
 				  kind == SG_KIND_DROP ? XDP_DROP : XDP_PASS);
 	}
 
+	cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	if (!cfg)
+		return sg_verdict(SG_V_DROP_NO_CONFIG, XDP_DROP);
+	r = sg_policy(ctx, &pkt, cfg);
+	if (r != SG_PARSE_TCP)
+		return sg_verdict(r, sg_stat_kind(r) == SG_KIND_DROP ?
+					     XDP_DROP :
+					     XDP_PASS);
+
 	fl = pkt.flags;
 	if ((fl & SG_TCP_SYN) && (fl & (SG_TCP_RST | SG_TCP_FIN)))
 		return sg_verdict(SG_V_DROP_BAD_FLAGS, XDP_DROP);
@@ -643,9 +837,6 @@ int synguard_xdp(struct xdp_md *ctx)
 		/* SYN-ACK, RST, or neither SYN nor ACK: the kernel's. */
 		return sg_verdict(SG_V_PASS_FLAGS, XDP_PASS);
 
-	cfg = bpf_map_lookup_elem(&sg_config, &zero);
-	if (!cfg)
-		return sg_verdict(SG_V_DROP_NO_CONFIG, XDP_DROP);
 	if (sg_parse_opts(ctx, pkt.l4off + sizeof(struct tcphdr),
 			  pkt.doff - sizeof(struct tcphdr), &o))
 		return sg_verdict(SG_V_DROP_BAD_OPTION, XDP_DROP);

@@ -6,5 +6,11 @@
 int cmd_run(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_allow(int argc, char **argv);
+int cmd_deny(int argc, char **argv);
+int cmd_ports(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 
 #endif /* SG_CMDS_H */

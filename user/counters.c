@@ -31,6 +31,8 @@ const struct sg_counter_desc sg_counters[] = {
 				    "kernel engine: no listener for the SYN" },
 	[SG_V_PASS_GEN_COOKIE] = { "pass_gen_cookie",
 				   "kernel engine: kernel declined to mint a cookie" },
+	[SG_V_PASS_ALLOW] = { "pass_allow",
+			      "source in the allowlist, left to the kernel" },
 	[SG_V_TX_SYNACK] = { "tx_synack",
 			     "SYN answered with a cookie SYN-ACK" },
 	[SG_V_DROP_COOKIE_BAD] = { "drop_cookie_bad",
@@ -47,6 +49,9 @@ const struct sg_counter_desc sg_counters[] = {
 	[SG_V_DROP_ADJUST] = { "drop_adjust",
 			       "frame could not be resized for the reply" },
 	[SG_V_DROP_NO_CONFIG] = { "drop_no_config", "config map empty" },
+	[SG_V_DROP_DENY] = { "drop_deny", "source in the denylist" },
+	[SG_V_DROP_RATELIMIT] = { "drop_ratelimit",
+				  "SYN over the per-prefix SYN-ACK rate" },
 	[SG_E_SYN_PAYLOAD] = { "syn_payload",
 			       "SYN carried data (Fast Open), data dropped" },
 	[SG_E_COOKIE_PREV_EPOCH] = { "cookie_prev_epoch",
@@ -59,6 +64,7 @@ const struct sg_counter_desc sg_counters[] = {
 				 "hand-off failed: kernel refused the request" },
 	[SG_E_HANDOFF_PARSE] = { "handoff_parse",
 				 "hand-off failed: packet not parseable at TC" },
+	[SG_E_SYN_RX] = { "syn_rx", "SYN to a protected port" },
 };
 
 /* Designated initialisers: a missing name leaves a NULL hole, which

@@ -25,8 +25,9 @@
 #include "util.h"
 
 static const char *const sg_map_names[] = {
-	SG_MAP_CONFIG, SG_MAP_PORTS, SG_MAP_KEYS,
-	SG_MAP_EPOCH,  SG_MAP_STATS, SG_MAP_RECENT,
+	SG_MAP_CONFIG, SG_MAP_PORTS,  SG_MAP_KEYS,    SG_MAP_EPOCH,
+	SG_MAP_STATS,  SG_MAP_RECENT, SG_MAP_ALLOW4,  SG_MAP_ALLOW6,
+	SG_MAP_DENY4,  SG_MAP_DENY6,  SG_MAP_SOURCES, SG_MAP_INFO,
 };
 
 const char *sg_mode_name(enum xdp_attach_mode mode)
@@ -172,12 +173,7 @@ int sg_loader_open(struct sg_loader *l, const char *pin_root,
 	}
 	l->engine = engine;
 	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s/%s", pin_root, ifname);
-	err = mkdir_p(l->pin_dir);
-	if (err) {
-		pr_warn("synguard: couldn't create pin directory %s: %s\n",
-			l->pin_dir, strerror(-err));
-		return err;
-	}
+	snprintf(l->pin_root, sizeof(l->pin_root), "%s", pin_root);
 
 	l->skel = synguard_bpf__open();
 	if (!l->skel) {
@@ -273,6 +269,16 @@ int sg_loader_attach(struct sg_loader *l, enum xdp_attach_mode mode)
 		return -EBUSY;
 	case OWNER_NONE:
 		break;
+	}
+
+	/* Only now, with the interface ours to take, touch the pin root. */
+	l->pin_dir_created = access(l->pin_dir, F_OK) != 0;
+	err = mkdir_p(l->pin_dir);
+	if (err) {
+		sg_log_libbpf_muted = 0;
+		pr_warn("synguard: couldn't create pin directory %s: %s\n",
+			l->pin_dir, strerror(-err));
+		return err;
 	}
 
 	l->xdp = xdp_program__create(&xopts);
@@ -377,9 +383,8 @@ void sg_loader_close(struct sg_loader *l)
 
 int sg_detach_iface(const char *pin_root, const char *ifname)
 {
-	char name[64] = "", path[PATH_MAX + 64];
 	int ifindex = if_nametoindex(ifname), err, ret = 0;
-	size_t i;
+	char name[64] = "";
 	__u32 id = 0;
 
 	if (ifindex) {
@@ -420,7 +425,9 @@ int sg_detach_iface(const char *pin_root, const char *ifname)
 					id, ifname);
 			}
 		}
+		sg_log_libbpf_muted = 1; /* no clsact at all is fine here */
 		err = tc_detach(ifindex, 0);
+		sg_log_libbpf_muted = 0;
 		if (!err)
 			pr_info("synguard: removed the TC filter from %s\n",
 				ifname);
@@ -432,20 +439,30 @@ int sg_detach_iface(const char *pin_root, const char *ifname)
 			ifname);
 	}
 
+	err = sg_unpin(pin_root, ifname);
+	return err ? err : ret;
+}
+
+int sg_unpin(const char *pin_root, const char *ifname)
+{
+	char path[PATH_MAX + 64];
+	int ret = 0;
+	size_t i;
+
 	for (i = 0; i < ARRAY_SIZE(sg_map_names); i++) {
 		snprintf(path, sizeof(path), "%s/%s/%s", pin_root, ifname,
 			 sg_map_names[i]);
 		if (unlink(path) && errno != ENOENT) {
-			pr_warn("synguard: couldn't remove pin %s: %s\n", path,
-				strerror(errno));
 			ret = -errno;
+			pr_warn("synguard: couldn't remove pin %s: %s\n", path,
+				strerror(-ret));
 		}
 	}
 	snprintf(path, sizeof(path), "%s/%s", pin_root, ifname);
 	if (rmdir(path) && errno != ENOENT) {
-		pr_warn("synguard: couldn't remove %s: %s\n", path,
-			strerror(errno));
 		ret = -errno;
+		pr_warn("synguard: couldn't remove %s: %s\n", path,
+			strerror(-ret));
 	}
 	return ret;
 }

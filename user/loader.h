@@ -26,6 +26,8 @@ struct sg_loader {
 	enum xdp_attach_mode mode; /* what we got */
 	int legacy;		   /* libxdp single-program mode */
 	char pin_dir[PATH_MAX];	   /* <pin root>/<ifname> */
+	char pin_root[PATH_MAX];
+	int pin_dir_created; /* by this run: remove it if start fails */
 	struct synguard_bpf *skel;
 	struct xdp_program *xdp;
 	int xdp_attached;
@@ -61,6 +63,9 @@ void sg_loader_close(struct sg_loader *l);
  * and the pins. For crash recovery; safe when nothing is there.
  */
 int sg_detach_iface(const char *pin_root, const char *ifname);
+
+/* Remove the pins of @ifname and its pin directory. */
+int sg_unpin(const char *pin_root, const char *ifname);
 
 const char *sg_mode_name(enum xdp_attach_mode mode);
 

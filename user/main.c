@@ -23,7 +23,13 @@ static int cmd_help(int argc, char **argv);
 
 static const struct sg_cmd cmds[] = {
 	{ "run", cmd_run, "attach to an interface and serve until stopped" },
-	{ "stats", cmd_stats, "show counters" },
+	{ "stats", cmd_stats, "show counters (--watch: rates)" },
+	{ "status", cmd_status, "what runs where, kernel features, sysctls" },
+	{ "top", cmd_top, "source prefixes by unanswered SYN-ACKs" },
+	{ "allow", cmd_allow, "add, remove or list allowlisted sources" },
+	{ "deny", cmd_deny, "add, remove or list denylisted sources" },
+	{ "ports", cmd_ports, "add, remove or list protected ports" },
+	{ "keys", cmd_keys, "rotate or show the cookie key epoch" },
 	{ "detach", cmd_detach, "remove what synguard left on an interface" },
 	{ "version", cmd_version, "print version and library versions" },
 	{ "help", cmd_help, "show this help" },

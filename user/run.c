@@ -5,6 +5,7 @@
  * pins stay (counters survive a restart); `synguard detach` removes them.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,19 +14,28 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "cmds.h"
+#include "keys.h"
+#include "policy.h"
 #include "loader.h"
 #include "log.h"
 #include "main.h"
+#include "metrics.h"
 #include "synguard.skel.h"
 #include "util.h"
 
 #define SG_KEY_PERIOD_DEFAULT 60
 #define SG_TW_SECONDS 60 /* TCP_TIMEWAIT_LEN */
+/* Reflection guard default: a /24 rarely opens more than a few hundred
+ * connections a second, even behind NAT; 2000 leaves room, and caps what
+ * spoofed SYNs can bounce at one victim prefix per server. */
+#define SG_SYNACK_RATE_DEFAULT 2000
 
 static const __u16 msstab4_default[SG_MSS_TABLE_LEN] = {
 	536, 1200, 1300, 1380, 1440, 1452, 1460, 8960,
@@ -34,9 +44,11 @@ static const __u16 msstab6_default[SG_MSS_TABLE_LEN] = {
 	1220, 1280, 1340, 1380, 1420, 1432, 1440, 8940,
 };
 
+#define SG_LIST_ARGS 64 /* --allow/--deny entries on the command line */
+
 struct run_opts {
 	const char *ifname;
-	const char *pin_root;
+	char pin_root[PATH_MAX];
 	__u32 ports[SG_PORT_WORDS];
 	int nports;
 	enum xdp_attach_mode mode;
@@ -44,6 +56,13 @@ struct run_opts {
 	int set_sysctl;
 	__u32 mss4, mss6, wscale, ttl, window; /* 0 / ~0: derive */
 	__u32 key_period;
+	char key_file[PATH_MAX];
+	__u32 synack_rate, synack_burst, prefix4, prefix6;
+	struct sg_cidr allow[SG_LIST_ARGS], deny[SG_LIST_ARGS];
+	int nallow, ndeny;
+	int cli_allow, cli_deny; /* lists given on the command line */
+	char metrics[80];	 /* ADDR:PORT or "off" */
+	int metrics_explicit;
 };
 
 /* A sysctl we changed, to restore on exit. */
@@ -63,74 +82,333 @@ static void run_usage(FILE *f)
 	fprintf(f,
 		"Usage: synguard run IFACE --ports LIST [options]\n\n"
 		"Attach synguard to IFACE and serve until SIGINT/SIGTERM.\n\n"
-		"  -p, --ports LIST      protected TCP ports: 80,443,8000-8010 "
+		"  -p, --ports LIST       protected TCP ports: 80,443,8000-8010 "
 		"(required)\n"
-		"  -m, --mode MODE       XDP mode: native, generic or auto "
+		"  -m, --mode MODE        XDP mode: native, generic or auto "
 		"(default auto:\n"
-		"                        native, falling back to generic)\n"
-		"  -c, --cookie ENGINE   own, kernel or auto (default auto: own "
+		"                         native, falling back to generic)\n"
+		"  -c, --cookie ENGINE    own, kernel or auto (default auto: own "
 		"when the\n"
-		"                        kernel has bpf_sk_assign_tcp_reqsk)\n"
-		"      --set-sysctl      set net.ipv4.tcp_syncookies (and for "
+		"                         kernel has bpf_sk_assign_tcp_reqsk)\n"
+		"      --set-sysctl       set net.ipv4.tcp_syncookies (and for "
 		"the kernel\n"
-		"                        engine tcp_timestamps) as the engine "
+		"                         engine tcp_timestamps) as the engine "
 		"needs;\n"
-		"                        restored on exit\n"
-		"      --mss4 N          MSS in IPv4 SYN-ACKs (default: MTU - 40)\n"
-		"      --mss6 N          MSS in IPv6 SYN-ACKs (default: MTU - 60)\n"
-		"      --wscale N        our window scale 0-14 (default: what "
+		"                         restored on exit\n"
+		"      --mss4 N           MSS in IPv4 SYN-ACKs (default: MTU - "
+		"40)\n"
+		"      --mss6 N           MSS in IPv6 SYN-ACKs (default: MTU - "
+		"60)\n"
+		"      --wscale N         our window scale 0-14 (default: what "
 		"the kernel\n"
-		"                        computes from tcp_rmem/rmem_max; "
-		"fixed so\n"
-		"                        for the kernel engine)\n"
-		"      --ttl N           TTL/hop limit of SYN-ACKs (default 64)\n"
-		"      --window N        SYN-ACK window 1-65535 (default 65535)\n"
-		"      --key-period S    cookie epoch length in seconds "
-		"(default 60)\n"
-		"      --pin-root DIR    bpffs directory for pins (default "
-		"$%s or\n"
-		"                        %s)\n"
-		"  -h, --help            this help\n",
-		SG_PIN_ROOT_ENV, SG_PIN_ROOT_DEFAULT);
+		"                         computes from tcp_rmem/rmem_max; fixed "
+		"so for\n"
+		"                         the kernel engine)\n"
+		"      --ttl N            TTL/hop limit of SYN-ACKs (default 64)\n"
+		"      --window N         SYN-ACK window 1-65535 (default 65535)\n"
+		"      --key-period S     seconds per cookie key (default %d)\n"
+		"      --key-file FILE    master secret (>= 16 random bytes, mode "
+		"0600);\n"
+		"                         servers sharing it accept each other's "
+		"cookies\n"
+		"      --synack-rate PPS  SYN-ACKs per second per source prefix, 0 "
+		"= off\n"
+		"                         (default %d)\n"
+		"      --synack-burst N   bucket depth (default 2 x rate)\n"
+		"      --prefix4 N        IPv4 source prefix length for "
+		"accounting (24)\n"
+		"      --prefix6 N        IPv6 source prefix length for "
+		"accounting (64)\n"
+		"      --allow CIDR       never handle this source (repeatable)\n"
+		"      --deny CIDR        drop this source (repeatable)\n"
+		"      --metrics ADDR:PORT  Prometheus endpoint, [IPV6]:PORT or "
+		"off\n"
+		"                         (default %s; serves every interface "
+		"under\n"
+		"                         the pin root)\n"
+		"      --config FILE      key = value file with these options; "
+		"command-line\n"
+		"                         flags override it\n"
+		"      --pin-root DIR     bpffs directory for pins (default $%s "
+		"or\n"
+		"                         %s)\n"
+		"  -h, --help             this help\n",
+		SG_KEY_PERIOD_DEFAULT, SG_SYNACK_RATE_DEFAULT,
+		SG_METRICS_DEFAULT, SG_PIN_ROOT_ENV, SG_PIN_ROOT_DEFAULT);
 }
 
-static int usage_err(const char *fmt, const char *arg)
+enum {
+	O_SET_SYSCTL = 256,
+	O_MSS4,
+	O_MSS6,
+	O_WSCALE,
+	O_TTL,
+	O_WINDOW,
+	O_PERIOD,
+	O_PIN_ROOT,
+	O_KEY_FILE,
+	O_RATE,
+	O_BURST,
+	O_PREFIX4,
+	O_PREFIX6,
+	O_ALLOW,
+	O_DENY,
+	O_CONFIG,
+	O_METRICS,
+};
+
+static const struct option run_lopts[] = {
+	{ "ports", required_argument, NULL, 'p' },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "cookie", required_argument, NULL, 'c' },
+	{ "set-sysctl", no_argument, NULL, O_SET_SYSCTL },
+	{ "mss4", required_argument, NULL, O_MSS4 },
+	{ "mss6", required_argument, NULL, O_MSS6 },
+	{ "wscale", required_argument, NULL, O_WSCALE },
+	{ "ttl", required_argument, NULL, O_TTL },
+	{ "window", required_argument, NULL, O_WINDOW },
+	{ "key-period", required_argument, NULL, O_PERIOD },
+	{ "pin-root", required_argument, NULL, O_PIN_ROOT },
+	{ "key-file", required_argument, NULL, O_KEY_FILE },
+	{ "synack-rate", required_argument, NULL, O_RATE },
+	{ "synack-burst", required_argument, NULL, O_BURST },
+	{ "prefix4", required_argument, NULL, O_PREFIX4 },
+	{ "prefix6", required_argument, NULL, O_PREFIX6 },
+	{ "allow", required_argument, NULL, O_ALLOW },
+	{ "deny", required_argument, NULL, O_DENY },
+	{ "config", required_argument, NULL, O_CONFIG },
+	{ "metrics", required_argument, NULL, O_METRICS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * Apply one option (from the command line or the config file). @from_cli
+ * lets command-line lists replace the config file's. 0, or -1 with the
+ * problem in err.
+ */
+static int apply_opt(struct run_opts *o, int code, const char *val,
+		     int from_cli, char *err, size_t errlen)
 {
-	fprintf(stderr, "synguard run: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (try 'synguard run --help')\n");
+	struct sg_cidr *list;
+	int *n;
+
+#define BAD(...)                                    \
+	do {                                        \
+		snprintf(err, errlen, __VA_ARGS__); \
+		return -1;                          \
+	} while (0)
+	switch (code) {
+	case 'p':
+		memset(o->ports, 0, sizeof(o->ports));
+		o->nports = sg_parse_ports(val, o->ports, err, errlen);
+		if (o->nports < 0)
+			return -1;
+		break;
+	case 'm':
+		if (!strcmp(val, "native"))
+			o->mode = XDP_MODE_NATIVE;
+		else if (!strcmp(val, "generic") || !strcmp(val, "skb"))
+			o->mode = XDP_MODE_SKB;
+		else if (!strcmp(val, "auto"))
+			o->mode = XDP_MODE_UNSPEC;
+		else
+			BAD("bad mode '%s' (native, generic or auto)", val);
+		break;
+	case 'c':
+		if (!strcmp(val, "own"))
+			o->engine = SG_ENGINE_OWN;
+		else if (!strcmp(val, "kernel"))
+			o->engine = SG_ENGINE_KERNEL;
+		else if (!strcmp(val, "auto"))
+			o->engine = -1;
+		else
+			BAD("bad cookie engine '%s' (own, kernel or auto)",
+			    val);
+		break;
+	case O_SET_SYSCTL:
+		if (!val || !strcmp(val, "yes") || !strcmp(val, "true") ||
+		    !strcmp(val, "1"))
+			o->set_sysctl = 1;
+		else if (!strcmp(val, "no") || !strcmp(val, "false") ||
+			 !strcmp(val, "0"))
+			o->set_sysctl = 0;
+		else
+			BAD("bad set-sysctl '%s' (yes or no)", val);
+		break;
+	case O_MSS4:
+		if (sg_parse_u32(val, 536, 65495, &o->mss4))
+			BAD("bad mss4 '%s' (536-65495)", val);
+		break;
+	case O_MSS6:
+		if (sg_parse_u32(val, 1220, 65475, &o->mss6))
+			BAD("bad mss6 '%s' (1220-65475)", val);
+		break;
+	case O_WSCALE:
+		if (sg_parse_u32(val, 0, 14, &o->wscale))
+			BAD("bad wscale '%s' (0-14)", val);
+		break;
+	case O_TTL:
+		if (sg_parse_u32(val, 1, 255, &o->ttl))
+			BAD("bad ttl '%s' (1-255)", val);
+		break;
+	case O_WINDOW:
+		if (sg_parse_u32(val, 1, 65535, &o->window))
+			BAD("bad window '%s' (1-65535)", val);
+		break;
+	case O_PERIOD:
+		if (sg_parse_u32(val, 1, 86400, &o->key_period))
+			BAD("bad key-period '%s' (1-86400 seconds)", val);
+		break;
+	case O_PIN_ROOT:
+		if (!*val ||
+		    strlen(val) >= sizeof(o->pin_root) - IF_NAMESIZE - 64)
+			BAD("bad pin-root '%s'", val);
+		snprintf(o->pin_root, sizeof(o->pin_root), "%s", val);
+		break;
+	case O_KEY_FILE:
+		if (!*val || strlen(val) >= sizeof(o->key_file))
+			BAD("bad key-file '%s'", val);
+		snprintf(o->key_file, sizeof(o->key_file), "%s", val);
+		break;
+	case O_RATE:
+		if (sg_parse_u32(val, 0, 100000000, &o->synack_rate))
+			BAD("bad synack-rate '%s' (0-100000000 per second)",
+			    val);
+		break;
+	case O_BURST:
+		if (sg_parse_u32(val, 1, 100000000, &o->synack_burst))
+			BAD("bad synack-burst '%s' (1-100000000)", val);
+		break;
+	case O_PREFIX4:
+		if (sg_parse_u32(val, 1, 32, &o->prefix4))
+			BAD("bad prefix4 '%s' (1-32)", val);
+		break;
+	case O_PREFIX6:
+		if (sg_parse_u32(val, 1, 128, &o->prefix6))
+			BAD("bad prefix6 '%s' (1-128)", val);
+		break;
+	case O_ALLOW:
+	case O_DENY:
+		list = code == O_ALLOW ? o->allow : o->deny;
+		n = code == O_ALLOW ? &o->nallow : &o->ndeny;
+		if (from_cli) {
+			int *cli =
+				code == O_ALLOW ? &o->cli_allow : &o->cli_deny;
+
+			if (!*cli)
+				*n = 0; /* replaces the config file's list */
+			*cli = 1;
+		}
+		if (*n >= SG_LIST_ARGS)
+			BAD("too many %s entries (at most %d here; use "
+			    "'synguard %s add' for more)",
+			    code == O_ALLOW ? "allow" : "deny", SG_LIST_ARGS,
+			    code == O_ALLOW ? "allow" : "deny");
+		if (sg_parse_cidr(val, &list[*n], err, errlen))
+			return -1;
+		(*n)++;
+		break;
+	case O_METRICS: {
+		struct sockaddr_storage sa;
+		size_t len;
+
+		if (strlen(val) >= sizeof(o->metrics))
+			BAD("bad metrics address '%.64s'", val);
+		if (sg_metrics_parse_addr(val, &sa, &len, err, errlen) < 0)
+			return -1;
+		snprintf(o->metrics, sizeof(o->metrics), "%s", val);
+		o->metrics_explicit = 1;
+		break;
+	}
+	default:
+		BAD("unknown option");
+	}
+	return 0;
+#undef BAD
+}
+
+/*
+ * The config file: "key = value" lines, keys as the long options without
+ * dashes; '#' starts a comment; "set-sysctl = yes". Errors name the line.
+ */
+static int load_config(struct run_opts *o, const char *path, char *err,
+		       size_t errlen)
+{
+	char line[1024], msg[256];
+	int lineno = 0, ret = 0;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "cannot open config file %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *key, *val, *end;
+		const struct option *opt;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: line too long", path,
+				 lineno);
+			ret = -1;
+			break;
+		}
+		if ((end = strchr(p, '#')))
+			*end = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p + strlen(p);
+		while (end > p && strchr(" \t\r\n", end[-1]))
+			*--end = '\0';
+		if (!*p)
+			continue;
+		key = p;
+		val = strchr(p, '=');
+		if (!val) {
+			snprintf(err, errlen, "%s:%d: want 'key = value'", path,
+				 lineno);
+			ret = -1;
+			break;
+		}
+		end = val;
+		while (end > key && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		*end = '\0';
+		val++;
+		while (*val == ' ' || *val == '\t')
+			val++;
+		for (opt = run_lopts; opt->name; opt++)
+			if (!strcmp(opt->name, key))
+				break;
+		if (!opt->name || opt->val == 'h' || opt->val == O_CONFIG) {
+			snprintf(err, errlen, "%s:%d: unknown key '%.64s'",
+				 path, lineno, key);
+			ret = -1;
+			break;
+		}
+		if (apply_opt(o, opt->val, val, 0, msg, sizeof(msg))) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+			ret = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+static int usage_err(const char *msg)
+{
+	fprintf(stderr, "synguard run: %s (try 'synguard run --help')\n", msg);
 	return SG_EXIT_USAGE;
 }
 
 static int parse_run(int argc, char **argv, struct run_opts *o)
 {
-	enum {
-		O_SET_SYSCTL = 256,
-		O_MSS4,
-		O_MSS6,
-		O_WSCALE,
-		O_TTL,
-		O_WINDOW,
-		O_PERIOD,
-		O_PIN_ROOT
-	};
-	static const struct option lo[] = {
-		{ "ports", required_argument, NULL, 'p' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "cookie", required_argument, NULL, 'c' },
-		{ "set-sysctl", no_argument, NULL, O_SET_SYSCTL },
-		{ "mss4", required_argument, NULL, O_MSS4 },
-		{ "mss6", required_argument, NULL, O_MSS6 },
-		{ "wscale", required_argument, NULL, O_WSCALE },
-		{ "ttl", required_argument, NULL, O_TTL },
-		{ "window", required_argument, NULL, O_WINDOW },
-		{ "key-period", required_argument, NULL, O_PERIOD },
-		{ "pin-root", required_argument, NULL, O_PIN_ROOT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char err[128];
-	int c;
+	char err[PATH_MAX + 128];
+	int c, i;
 
 	memset(o, 0, sizeof(*o));
 	o->engine = -1;
@@ -138,98 +416,66 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	o->ttl = 64;
 	o->window = 65535;
 	o->key_period = SG_KEY_PERIOD_DEFAULT;
+	o->synack_rate = SG_SYNACK_RATE_DEFAULT;
+	o->prefix4 = 24;
+	o->prefix6 = 64;
+	snprintf(o->metrics, sizeof(o->metrics), "%s", SG_METRICS_DEFAULT);
+
+	/* The config file first, whatever its position: flags override. */
+	for (i = 1; i < argc; i++) {
+		const char *path = NULL;
+
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			path = argv[i + 1];
+		else if (!strncmp(argv[i], "--config=", 9))
+			path = argv[i] + 9;
+		if (path && load_config(o, path, err, sizeof(err)))
+			return usage_err(err);
+		if (!strcmp(argv[i], "--"))
+			break;
+	}
+
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:m:c:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:m:c:h", run_lopts, NULL)) !=
+	       -1) {
 		switch (c) {
-		case 'p':
-			o->nports = sg_parse_ports(optarg, o->ports, err,
-						   sizeof(err));
-			if (o->nports < 0)
-				return usage_err("%s", err);
-			break;
-		case 'm':
-			if (!strcmp(optarg, "native"))
-				o->mode = XDP_MODE_NATIVE;
-			else if (!strcmp(optarg, "generic") ||
-				 !strcmp(optarg, "skb"))
-				o->mode = XDP_MODE_SKB;
-			else if (!strcmp(optarg, "auto"))
-				o->mode = XDP_MODE_UNSPEC;
-			else
-				return usage_err("bad --mode '%s' (native, "
-						 "generic or auto)",
-						 optarg);
-			break;
-		case 'c':
-			if (!strcmp(optarg, "own"))
-				o->engine = SG_ENGINE_OWN;
-			else if (!strcmp(optarg, "kernel"))
-				o->engine = SG_ENGINE_KERNEL;
-			else if (!strcmp(optarg, "auto"))
-				o->engine = -1;
-			else
-				return usage_err("bad --cookie '%s' (own, "
-						 "kernel or auto)",
-						 optarg);
-			break;
-		case O_SET_SYSCTL:
-			o->set_sysctl = 1;
-			break;
-		case O_MSS4:
-			if (sg_parse_u32(optarg, 536, 65495, &o->mss4))
-				return usage_err("bad --mss4 '%s' (536-65495)",
-						 optarg);
-			break;
-		case O_MSS6:
-			if (sg_parse_u32(optarg, 1220, 65475, &o->mss6))
-				return usage_err("bad --mss6 '%s' (1220-65475)",
-						 optarg);
-			break;
-		case O_WSCALE:
-			if (sg_parse_u32(optarg, 0, 14, &o->wscale))
-				return usage_err("bad --wscale '%s' (0-14)",
-						 optarg);
-			break;
-		case O_TTL:
-			if (sg_parse_u32(optarg, 1, 255, &o->ttl))
-				return usage_err("bad --ttl '%s' (1-255)",
-						 optarg);
-			break;
-		case O_WINDOW:
-			if (sg_parse_u32(optarg, 1, 65535, &o->window))
-				return usage_err("bad --window '%s' (1-65535)",
-						 optarg);
-			break;
-		case O_PERIOD:
-			if (sg_parse_u32(optarg, 1, 86400, &o->key_period))
-				return usage_err("bad --key-period '%s' "
-						 "(1-86400 seconds)",
-						 optarg);
-			break;
-		case O_PIN_ROOT:
-			o->pin_root = optarg;
-			break;
 		case 'h':
 			run_usage(stdout);
 			return -1;
+		case O_CONFIG:
+			break;
 		case ':':
-			return usage_err("option '%s' needs a value",
-					 argv[optind - 1]);
+			snprintf(err, sizeof(err), "option '%s' needs a value",
+				 argv[optind - 1]);
+			return usage_err(err);
+		case '?':
+			snprintf(err, sizeof(err), "unknown option '%s'",
+				 argv[optind - 1]);
+			return usage_err(err);
 		default:
-			return usage_err("unknown option '%s'",
-					 argv[optind - 1]);
+			if (apply_opt(o, c, optarg, 1, err, sizeof(err)))
+				return usage_err(err);
 		}
 	}
 	if (optind >= argc)
-		return usage_err("%s", "no interface given");
-	if (optind + 1 < argc)
-		return usage_err("unexpected argument '%s'", argv[optind + 1]);
+		return usage_err("no interface given");
+	if (optind + 1 < argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s'",
+			 argv[optind + 1]);
+		return usage_err(err);
+	}
 	o->ifname = argv[optind];
-	if (strlen(o->ifname) >= IF_NAMESIZE || strchr(o->ifname, '/'))
-		return usage_err("bad interface name '%s'", o->ifname);
+	if (!*o->ifname || strlen(o->ifname) >= IF_NAMESIZE ||
+	    strchr(o->ifname, '/')) {
+		snprintf(err, sizeof(err), "bad interface name '%s'",
+			 o->ifname);
+		return usage_err(err);
+	}
 	if (!o->nports)
-		return usage_err("%s", "--ports is required");
+		return usage_err("--ports is required");
+	if (!o->synack_burst)
+		o->synack_burst = o->synack_rate ? 2 * o->synack_rate : 1;
 	return 0;
 }
 
@@ -372,29 +618,70 @@ static int map_set(struct bpf_map *map, __u32 key, const void *val, size_t len)
 	return err;
 }
 
-/* Install a fresh random key for @epoch in its slot, then make it current. */
-static int install_key(struct synguard_bpf *skel, __u32 epoch)
+/* Key source and rotation state of the daemon. */
+struct keyring {
+	int from_file;
+	struct sg_master master;
+	__u32 offset; /* forced rotations (SIGUSR1) ahead of the clock */
+	__u32 epoch;  /* current epoch as installed */
+	__u32 period;
+};
+
+/*
+ * Install the key for @epoch in its slot, then make it current. The slot
+ * of epoch+1 is never one a reader uses (current and previous only), and
+ * the epoch number moves last, so no reader sees a torn key.
+ */
+static int install_key(struct synguard_bpf *skel, struct keyring *kr,
+		       __u32 epoch)
 {
 	struct sg_epoch_state es = { .epoch = epoch };
 	struct sg_key k = { .epoch = epoch, .valid = 1 };
 	__u64 rnd[2];
 	int err;
 
-	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
-		pr_warn("synguard: getrandom failed: %s\n", strerror(errno));
-		return -EIO;
+	if (kr->from_file) {
+		sg_epoch_key(&kr->master, epoch, &k.k0, &k.k1);
+	} else {
+		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+			pr_warn("synguard: getrandom failed: %s\n",
+				strerror(errno));
+			return -EIO;
+		}
+		k.k0 = rnd[0];
+		k.k1 = rnd[1];
+		explicit_bzero(rnd, sizeof(rnd));
 	}
-	k.k0 = rnd[0];
-	k.k1 = rnd[1];
 	err = map_set(skel->maps.sg_keys, epoch % SG_KEY_SLOTS, &k, sizeof(k));
 	explicit_bzero(&k, sizeof(k));
-	explicit_bzero(rnd, sizeof(rnd));
 	if (err)
 		return err;
-	return map_set(skel->maps.sg_epoch, 0, &es, sizeof(es));
+	err = map_set(skel->maps.sg_epoch, 0, &es, sizeof(es));
+	if (!err)
+		kr->epoch = epoch;
+	return err;
 }
 
-static int configure(struct sg_loader *l, const struct run_opts *o, __u32 flags)
+/* The epoch the clock (plus forced rotations) says is current. */
+static __u32 wall_epoch(const struct keyring *kr)
+{
+	return (__u32)(time(NULL) / kr->period) + kr->offset;
+}
+
+static void ipv6_mask(__u32 len, __u32 *mask)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		int bits = (int)len - 32 * i;
+
+		bits = bits < 0 ? 0 : bits > 32 ? 32 : bits;
+		mask[i] = htonl(bits ? ~0u << (32 - bits) : 0);
+	}
+}
+
+static int configure(struct sg_loader *l, const struct run_opts *o, __u32 flags,
+		     struct keyring *kr)
 {
 	struct sg_config cfg = { .flags = flags };
 	__u32 mtu = 1500, i, zero = 0;
@@ -420,19 +707,60 @@ static int configure(struct sg_loader *l, const struct run_opts *o, __u32 flags)
 	memcpy(cfg.msstab4, msstab4_default, sizeof(cfg.msstab4));
 	memcpy(cfg.msstab6, msstab6_default, sizeof(cfg.msstab6));
 	cfg.tw_epochs = (SG_TW_SECONDS + o->key_period - 1) / o->key_period + 1;
+	cfg.prefix4 = o->prefix4;
+	cfg.prefix6 = o->prefix6;
+	cfg.mask4 = htonl(~0u << (32 - o->prefix4));
+	ipv6_mask(o->prefix6, cfg.mask6);
+	cfg.synack_rate = o->synack_rate;
+	cfg.synack_burst = o->synack_burst;
 
 	err = map_set(l->skel->maps.sg_config, zero, &cfg, sizeof(cfg));
 	for (i = 0; i < SG_PORT_WORDS && !err; i++)
 		err = map_set(l->skel->maps.sg_ports, i, &o->ports[i],
 			      sizeof(o->ports[i]));
+	for (i = 0; i < (__u32)o->nallow && !err; i++)
+		err = sg_list_update(bpf_map__fd(l->skel->maps.sg_allow4),
+				     bpf_map__fd(l->skel->maps.sg_allow6),
+				     &o->allow[i], 1);
+	for (i = 0; i < (__u32)o->ndeny && !err; i++)
+		err = sg_list_update(bpf_map__fd(l->skel->maps.sg_deny4),
+				     bpf_map__fd(l->skel->maps.sg_deny6),
+				     &o->deny[i], 1);
 	if (!err)
-		err = install_key(l->skel, time(NULL) / o->key_period);
+		err = sg_policy_sync_flags(o->pin_root, o->ifname);
+	if (!err)
+		err = install_key(l->skel, kr, wall_epoch(kr));
 	if (!err)
 		pr_debug("synguard: mss %u/%u wscale %u ttl %u window %u "
-			 "flags 0x%x\n",
+			 "flags 0x%x synack-rate %u/%u per /%u,/%u\n",
 			 cfg.mss4, cfg.mss6, cfg.wscale, cfg.ttl, cfg.window,
-			 cfg.flags);
+			 cfg.flags, cfg.synack_rate, cfg.synack_burst,
+			 cfg.prefix4, cfg.prefix6);
 	return err;
+}
+
+static void write_info(struct sg_loader *l, const struct keyring *kr,
+		       struct sg_info *info)
+{
+	struct bpf_prog_info pi = {};
+	__u32 len = sizeof(pi);
+
+	info->engine = l->engine;
+	info->xdp_mode = l->mode;
+	info->legacy = l->legacy;
+	info->pid = getpid();
+	info->key_period = kr->period;
+	info->key_file = kr->from_file;
+	if (!bpf_obj_get_info_by_fd(
+		    bpf_program__fd(l->skel->progs.synguard_xdp), &pi, &len))
+		info->xdp_id = pi.id;
+	memset(&pi, 0, sizeof(pi));
+	len = sizeof(pi);
+	if (l->tc_attached &&
+	    !bpf_obj_get_info_by_fd(bpf_program__fd(l->skel->progs.synguard_tc),
+				    &pi, &len))
+		info->tc_id = pi.id;
+	map_set(l->skel->maps.sg_info, 0, info, sizeof(*info));
 }
 
 static void ports_string(const __u32 *bm, char *buf, size_t len)
@@ -458,21 +786,35 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
 	struct sg_loader l = { .skel = NULL };
+	struct keyring kr = { 0 };
+	struct sg_info info = { 0 };
+	struct sg_metrics *metrics = NULL;
 	enum sg_engine engine;
-	const char *root;
-	char portstr[256];
+	char portstr[256], err_msg[PATH_MAX + 128];
 	sigset_t set;
 	__u32 flags = 0;
-	int err, sig;
+	int err, sig = 0;
 
 	err = parse_run(argc, argv, &o);
 	if (err)
 		return err < 0 ? SG_EXIT_OK : err;
 
-	root = sg_pin_root(o.pin_root);
-	if (sg_check_bpffs(root))
+	if (!o.pin_root[0]) /* sg_pin_root() returns its argument when set */
+		snprintf(o.pin_root, sizeof(o.pin_root), "%s",
+			 sg_pin_root(NULL));
+	if (sg_check_bpffs(o.pin_root))
 		return SG_EXIT_FAIL;
-	sg_libxdp_bpffs(root);
+	sg_libxdp_bpffs(o.pin_root);
+
+	kr.period = o.key_period;
+	if (o.key_file[0]) {
+		if (sg_key_file_load(o.key_file, &kr.master, err_msg,
+				     sizeof(err_msg))) {
+			pr_warn("synguard: %s\n", err_msg);
+			return SG_EXIT_FAIL;
+		}
+		kr.from_file = 1;
+	}
 
 	if (o.engine < 0)
 		engine = sg_have_reqsk_kfunc() ? SG_ENGINE_OWN :
@@ -484,6 +826,9 @@ int cmd_run(int argc, char **argv)
 			"(Linux 6.9 or later); use --cookie kernel\n");
 		return SG_EXIT_FAIL;
 	}
+	if (engine == SG_ENGINE_KERNEL && kr.from_file)
+		pr_warn("synguard: --key-file has no effect with the kernel "
+			"engine (the kernel mints its own cookies)\n");
 
 	/* Handle signals synchronously from here on: nothing is attached
 	 * yet that a signal could leave behind. */
@@ -491,37 +836,87 @@ int cmd_run(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a scraper hanging up must not kill us */
 
 	err = check_sysctls(&o, engine, &flags);
 	if (err)
 		return SG_EXIT_FAIL;
 
-	err = sg_loader_open(&l, root, o.ifname, engine);
+	err = sg_loader_open(&l, o.pin_root, o.ifname, engine);
 	if (!err)
 		err = sg_loader_attach(&l, o.mode);
 	if (!err)
-		err = configure(&l, &o, flags);
+		err = configure(&l, &o, flags, &kr);
 	if (err)
 		goto out;
+	info.started = info.rotated = time(NULL);
+	write_info(&l, &kr, &info);
+
+	if (strcmp(o.metrics, "off")) {
+		metrics = sg_metrics_start(o.metrics, o.pin_root,
+					   engine == SG_ENGINE_OWN ? "own" :
+								     "kernel");
+		if (!metrics && o.metrics_explicit) {
+			pr_warn("synguard: couldn't serve metrics on %s: %s\n",
+				o.metrics, strerror(errno));
+			err = -errno;
+			goto out;
+		}
+		if (!metrics)
+			pr_warn("synguard: metrics: %s unavailable (%s; another "
+				"synguard serving every interface there?); "
+				"continuing without; set --metrics ADDR:PORT or "
+				"off\n",
+				o.metrics, strerror(errno));
+	}
 
 	ports_string(o.ports, portstr, sizeof(portstr));
-	pr_info("synguard: ready on %s: XDP %s%s, engine %s, ports %s, pins "
-		"%s\n",
+	pr_info("synguard: ready on %s: XDP %s%s, engine %s, ports %s, keys %s "
+		"every %us, metrics %s, pins %s\n",
 		l.ifname, sg_mode_name(l.mode),
 		l.legacy ? " (single-program)" : " (libxdp dispatcher)",
-		engine == SG_ENGINE_OWN ? "own" : "kernel", portstr, l.pin_dir);
+		engine == SG_ENGINE_OWN ? "own" : "kernel", portstr,
+		kr.from_file ? "from key file" : "random", kr.period,
+		metrics ? o.metrics : "off", l.pin_dir);
 
 	for (;;) {
 		struct timespec ts = { .tv_sec = 1 };
+		__u32 want;
 
 		sig = sigtimedwait(&set, NULL, &ts);
-		if (sig > 0)
+		if (sig == SIGUSR1) {
+			/* `synguard keys rotate`: one epoch ahead, now. */
+			kr.offset++;
+		} else if (sig > 0) {
 			break;
+		}
+		want = wall_epoch(&kr);
+		if (want == kr.epoch)
+			continue;
+		err = install_key(l.skel, &kr, want);
+		if (err) {
+			pr_warn("synguard: key rotation failed; the previous key "
+				"stays in use\n");
+			err = 0;
+			continue;
+		}
+		info.rotations++;
+		info.rotated = time(NULL);
+		map_set(l.skel->maps.sg_info, 0, &info, sizeof(info));
+		pr_debug("synguard: %s key epoch %u\n", l.ifname, kr.epoch);
 	}
 	pr_info("synguard: %s, detaching from %s\n", strsignal(sig), l.ifname);
+	info.pid = 0;
+	map_set(l.skel->maps.sg_info, 0, &info, sizeof(info));
 out:
+	sg_metrics_stop(metrics);
+	explicit_bzero(&kr, sizeof(kr));
 	sg_loader_close(&l);
+	if (err && l.pin_dir_created)
+		sg_unpin(l.pin_root,
+			 l.ifname); /* a failed start leaves nothing */
 	restore_sysctls();
 	return err ? SG_EXIT_FAIL : SG_EXIT_OK;
 }

@@ -158,6 +158,6 @@ dump_logs
 e2e_topology_down
 left=$(ip netns list | awk '{print $1}' | grep -E "^${E2E_PREFIX}[csa]\$" || true)
 check "cleanup leaves no namespace" "$([ -z "$left" ] && echo 1)" "left: $left"
-check "finished within 60 s" "$([ $((SECONDS - t_start)) -lt 60 ] && echo 1)" \
-	"took $((SECONDS - t_start)) s"
+# No timed assertion (benchmarks are separate): just say how long it took.
+echo "took $((SECONDS - t_start)) s"
 exit "$failed"

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/* The /metrics HTTP endpoint of `synguard run` (libmicrohttpd). */
+#ifndef SG_METRICS_H
+#define SG_METRICS_H
+
+#include <stddef.h>
+
+#define SG_METRICS_DEFAULT "127.0.0.1:9630"
+
+struct sg_metrics;
+
+/*
+ * Parse "ADDR:PORT" ("127.0.0.1:9630", "[::1]:9630", "0.0.0.0:9630") or
+ * "off" (returns 1). 0 on success, -EINVAL with the reason in err.
+ */
+int sg_metrics_parse_addr(const char *s, void *sockaddr, size_t *len, char *err,
+			  size_t errlen);
+
+/*
+ * Serve every interface pinned under @pin_root on @addr (already checked
+ * with sg_metrics_parse_addr). NULL and errno set on failure.
+ */
+struct sg_metrics *sg_metrics_start(const char *addr, const char *pin_root,
+				    const char *engine);
+void sg_metrics_stop(struct sg_metrics *m);
+
+#endif /* SG_METRICS_H */

@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * `synguard status`: for every pin directory, what its daemon runs with
+ * (engine, XDP mode, libxdp mode, program ids, keys; from sg_info), whether
+ * that daemon is alive, whether the interface exists in this network
+ * namespace and what is attached to it now, and the current epoch; then
+ * what the kernel offers (BTF, the reqsk kfunc) and the TCP sysctls each
+ * engine depends on. Key material is never read.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+#include "cmds.h"
+#include "loader.h"
+#include "log.h"
+#include "main.h"
+#include "pins.h"
+#include "util.h"
+
+#define SG_XDP_PROG_NAME "synguard_xdp"
+
+struct iface_status {
+	char name[IF_NAMESIZE];
+	char pin_dir[PATH_MAX];
+	int info_err; /* 0: info valid */
+	struct sg_info info;
+	int recorded; /* sg_info was written by a daemon */
+	int alive;
+	int ifindex;   /* 0: not in this namespace */
+	__u32 xdp_now; /* program id attached now, 0: none */
+	enum xdp_attach_mode xdp_now_mode;
+	int xdp_ours;
+	__u32 tc_now; /* our TC filter's program id, 0: none */
+	int epoch_err;
+	__u32 epoch;
+};
+
+struct status_ctx {
+	const char *root;
+	int json;
+	int n;
+	int failed;
+};
+
+static const char *engine_name(__u32 e)
+{
+	return e == SG_ENGINE_OWN    ? "own" :
+	       e == SG_ENGINE_KERNEL ? "kernel" :
+				       "unknown";
+}
+
+static const char *libxdp_mode(__u32 legacy)
+{
+	return legacy ? "single-program (libxdp dispatcher unavailable)" :
+			"libxdp dispatcher";
+}
+
+/* Is our program (@id, or by name) a component of the dispatcher? */
+static int in_dispatcher(int ifindex, __u32 id)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p = NULL;
+	int found = 0;
+
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (!mp || libxdp_get_error(mp))
+		return 0;
+	while ((p = xdp_multiprog__next_prog(p, mp)))
+		if ((id && xdp_program__id(p) == id) ||
+		    (!id && !strcmp(xdp_program__name(p), SG_XDP_PROG_NAME)))
+			found = 1;
+	xdp_multiprog__close(mp);
+	return found;
+}
+
+/* The name of program @id, "" when it cannot be read. */
+static void prog_name(__u32 id, char *buf, size_t len)
+{
+	struct bpf_prog_info pi;
+	__u32 plen = sizeof(pi);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return;
+	memset(&pi, 0, sizeof(pi));
+	if (!bpf_obj_get_info_by_fd(fd, &pi, &plen))
+		snprintf(buf, len, "%s", pi.name);
+	close(fd);
+}
+
+static void probe_attached(struct iface_status *s)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, xq);
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = s->ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, tco, .handle = SG_TC_HANDLE,
+			    .priority = SG_TC_PRIO);
+	char name[BPF_OBJ_NAME_LEN];
+
+	sg_log_libbpf_muted = 1; /* absent things are the normal answer */
+	if (!bpf_xdp_query(s->ifindex, 0, &xq)) {
+		switch (xq.attach_mode) {
+		case XDP_ATTACHED_DRV:
+			s->xdp_now = xq.drv_prog_id;
+			s->xdp_now_mode = XDP_MODE_NATIVE;
+			break;
+		case XDP_ATTACHED_SKB:
+			s->xdp_now = xq.skb_prog_id;
+			s->xdp_now_mode = XDP_MODE_SKB;
+			break;
+		case XDP_ATTACHED_HW:
+			s->xdp_now = xq.hw_prog_id;
+			s->xdp_now_mode = XDP_MODE_HW;
+			break;
+		case XDP_ATTACHED_MULTI:
+			s->xdp_now = xq.drv_prog_id ?: xq.skb_prog_id;
+			s->xdp_now_mode =
+				xq.drv_prog_id ? XDP_MODE_NATIVE : XDP_MODE_SKB;
+			break;
+		default:
+			break;
+		}
+	}
+	if (s->xdp_now) {
+		if (s->recorded && s->info.xdp_id)
+			s->xdp_ours = s->xdp_now == s->info.xdp_id;
+		else {
+			prog_name(s->xdp_now, name, sizeof(name));
+			s->xdp_ours = !strcmp(name, SG_XDP_PROG_NAME);
+		}
+		if (!s->xdp_ours)
+			s->xdp_ours = in_dispatcher(
+				s->ifindex, s->recorded ? s->info.xdp_id : 0);
+	}
+	if (!bpf_tc_query(&hook, &tco))
+		s->tc_now = tco.prog_id;
+	sg_log_libbpf_muted = 0;
+}
+
+static void gather(const char *root, const char *ifname, struct iface_status *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", ifname);
+	snprintf(s->pin_dir, sizeof(s->pin_dir), "%s/%s", root, ifname);
+	s->info_err = sg_info_read(root, ifname, &s->info);
+	s->recorded = !s->info_err && (s->info.pid || s->info.started);
+	s->alive = s->recorded && sg_daemon_alive(s->info.pid);
+	s->epoch_err = sg_epoch_read(root, ifname, &s->epoch);
+	s->ifindex = if_nametoindex(ifname);
+	if (s->ifindex)
+		probe_attached(s);
+}
+
+static void print_text(const struct iface_status *s, int first)
+{
+	const struct sg_info *in = &s->info;
+	char when[80], age[32];
+
+	printf("%s%s (pins %s)\n", first ? "" : "\n", s->name, s->pin_dir);
+	if (s->info_err) {
+		printf("  %-11s no daemon record: %s\n", "daemon",
+		       s->info_err == -ENOENT ?
+			       "no sg_info pin (pins of an older synguard)" :
+			       strerror(-s->info_err));
+	} else if (!s->recorded) {
+		printf("  %-11s no daemon record (sg_info empty: a daemon "
+		       "that does not write it yet)\n",
+		       "daemon");
+	} else {
+		sg_time_str(in->started, when, sizeof(when));
+		sg_age_str(in->started, age, sizeof(age));
+		if (in->pid && s->alive)
+			printf("  %-11s pid %u, running; started %s (up %s)\n",
+			       "daemon", in->pid, when, age);
+		else if (in->pid)
+			printf("  %-11s pid %u, not running (stale record); "
+			       "started %s\n",
+			       "daemon", in->pid, when);
+		else
+			printf("  %-11s no pid recorded; started %s\n",
+			       "daemon", when);
+		printf("  %-11s %s\n", "engine", engine_name(in->engine));
+		printf("  %-11s %s, %s\n", "XDP mode",
+		       sg_mode_name(in->xdp_mode), libxdp_mode(in->legacy));
+		printf("  %-11s XDP id %u, TC id %u%s\n", "programs",
+		       in->xdp_id, in->tc_id,
+		       in->engine == SG_ENGINE_KERNEL && !in->tc_id ?
+			       " (the kernel engine needs no TC program)" :
+			       "");
+		if (in->rotated) {
+			sg_time_str(in->rotated, when, sizeof(when));
+			sg_age_str(in->rotated, age, sizeof(age));
+			snprintf(when + strlen(when),
+				 sizeof(when) - strlen(when), " (%s ago)", age);
+		} else {
+			snprintf(when, sizeof(when), "never");
+		}
+		printf("  %-11s period %u s, %s, %llu rotation%s, last %s\n",
+		       "keys", in->key_period,
+		       in->key_file ? "from a key file" :
+				      "random, new at daemon start",
+		       (unsigned long long)in->rotations,
+		       in->rotations == 1 ? "" : "s", when);
+	}
+	if (!s->ifindex) {
+		printf("  %-11s not in this network namespace (run status "
+		       "in the daemon's)\n",
+		       "interface");
+	} else {
+		printf("  %-11s present (ifindex %d)\n", "interface",
+		       s->ifindex);
+		if (!s->xdp_now)
+			printf("  %-11s XDP: none", "attached");
+		else
+			printf("  %-11s XDP: %s (id %u, %s)", "attached",
+			       s->xdp_ours ? "synguard" : "another program",
+			       s->xdp_now, sg_mode_name(s->xdp_now_mode));
+		if (s->tc_now)
+			printf("; TC: synguard's filter (id %u)\n", s->tc_now);
+		else
+			printf("; TC: no synguard filter\n");
+	}
+	if (s->epoch_err)
+		printf("  %-11s unreadable: %s\n", "epoch",
+		       strerror(-s->epoch_err));
+	else
+		printf("  %-11s %u\n", "epoch", s->epoch);
+}
+
+static void print_json(const struct iface_status *s, int first)
+{
+	const struct sg_info *in = &s->info;
+
+	printf("%s\n    ", first ? "" : ",");
+	sg_json_str(s->name);
+	printf(": {\n      \"pin_dir\": ");
+	sg_json_str(s->pin_dir);
+	printf(",\n      \"recorded\": %s,\n", s->recorded ? "true" : "false");
+	if (s->recorded)
+		printf("      \"pid\": %u,\n      \"running\": %s,\n"
+		       "      \"started\": %llu,\n      \"engine\": \"%s\",\n"
+		       "      \"xdp_mode\": \"%s\",\n      \"legacy\": %s,\n"
+		       "      \"xdp_id\": %u,\n      \"tc_id\": %u,\n"
+		       "      \"key_period\": %u,\n"
+		       "      \"key_source\": \"%s\",\n"
+		       "      \"rotations\": %llu,\n      \"rotated\": %llu,\n",
+		       in->pid, s->alive ? "true" : "false",
+		       (unsigned long long)in->started, engine_name(in->engine),
+		       sg_mode_name(in->xdp_mode),
+		       in->legacy ? "true" : "false", in->xdp_id, in->tc_id,
+		       in->key_period, in->key_file ? "file" : "random",
+		       (unsigned long long)in->rotations,
+		       (unsigned long long)in->rotated);
+	printf("      \"present\": %s,\n      \"ifindex\": %d,\n",
+	       s->ifindex ? "true" : "false", s->ifindex);
+	if (s->xdp_now)
+		printf("      \"xdp_attached\": { \"id\": %u, \"mode\": \"%s\", "
+		       "\"synguard\": %s },\n",
+		       s->xdp_now, sg_mode_name(s->xdp_now_mode),
+		       s->xdp_ours ? "true" : "false");
+	else
+		printf("      \"xdp_attached\": null,\n");
+	if (s->tc_now)
+		printf("      \"tc_attached\": { \"id\": %u },\n", s->tc_now);
+	else
+		printf("      \"tc_attached\": null,\n");
+	if (s->epoch_err)
+		printf("      \"epoch\": null\n    }");
+	else
+		printf("      \"epoch\": %u\n    }", s->epoch);
+}
+
+static int status_iface(const char *ifname, void *vctx)
+{
+	struct status_ctx *c = vctx;
+	struct iface_status s;
+
+	gather(c->root, ifname, &s);
+	if (s.info_err && s.info_err != -ENOENT)
+		c->failed = 1; /* e.g. EPERM: not root */
+	if (c->json)
+		print_json(&s, c->n == 0);
+	else
+		print_text(&s, c->n == 0);
+	c->n++;
+	return 0;
+}
+
+static const struct {
+	const char *name; /* under /proc/sys */
+	const char *label;
+} sysctls[] = {
+	{ "net/ipv4/tcp_syncookies", "net.ipv4.tcp_syncookies" },
+	{ "net/ipv4/tcp_timestamps", "net.ipv4.tcp_timestamps" },
+	{ "net/ipv4/tcp_sack", "net.ipv4.tcp_sack" },
+	{ "net/ipv4/tcp_window_scaling", "net.ipv4.tcp_window_scaling" },
+	{ "net/ipv4/tcp_ecn", "net.ipv4.tcp_ecn" },
+};
+
+/* What each sysctl means to synguard, for value @v. */
+static void sysctl_note(size_t i, long v, char *buf, size_t len)
+{
+	switch (i) {
+	case 0:
+		snprintf(buf, len,
+			 "own engine needs 1 or 2 (%s); kernel engine needs 2 "
+			 "(%s)",
+			 v >= 1 ? "ok" : "NOT MET", v == 2 ? "ok" : "NOT MET");
+		break;
+	case 1:
+		snprintf(buf, len,
+			 "kernel engine needs 0 or 2 (%s); SYN-ACKs offer "
+			 "timestamps when >= 1",
+			 v == 1 ? "NOT MET" : "ok");
+		break;
+	case 2:
+		snprintf(buf, len, "SYN-ACKs offer SACK when 1");
+		break;
+	case 3:
+		snprintf(buf, len, "SYN-ACKs offer window scaling when 1");
+		break;
+	default:
+		snprintf(buf, len, "SYN-ACKs answer ECN when not 0");
+		break;
+	}
+}
+
+static void print_system(int json)
+{
+	int btf = !access("/sys/kernel/btf/vmlinux", R_OK);
+	int kfunc = btf && sg_have_reqsk_kfunc();
+	struct utsname u;
+	char note[160];
+	size_t i;
+	long v;
+
+	if (uname(&u))
+		snprintf(u.release, sizeof(u.release), "unknown");
+	if (json) {
+		printf("  \"kernel\": {\n    \"release\": \"%s\",\n"
+		       "    \"btf\": %s,\n    \"reqsk_kfunc\": %s\n  },\n"
+		       "  \"sysctl\": {",
+		       u.release, btf ? "true" : "false",
+		       kfunc ? "true" : "false");
+		for (i = 0; i < ARRAY_SIZE(sysctls); i++) {
+			printf("%s\n    \"%s\": ", i ? "," : "",
+			       sysctls[i].label);
+			if (sg_sysctl_read(sysctls[i].name, &v))
+				printf("null");
+			else
+				printf("%ld", v);
+		}
+		printf("\n  }\n");
+		return;
+	}
+	printf("kernel %s\n", u.release);
+	printf("  %-26s %s\n", "BTF",
+	       btf ? "present (/sys/kernel/btf/vmlinux)" :
+		     "absent: synguard cannot probe the kernel or build");
+	printf("  %-26s %s\n", "bpf_sk_assign_tcp_reqsk",
+	       kfunc ? "present: the own engine can run" :
+		       "absent: only the kernel engine (--cookie kernel; "
+		       "the own engine needs Linux 6.9)");
+	printf("\nsysctls (this network namespace; mirrored into the config "
+	       "at 'run' start)\n");
+	for (i = 0; i < ARRAY_SIZE(sysctls); i++) {
+		if (sg_sysctl_read(sysctls[i].name, &v)) {
+			printf("  %-28s %3s  unreadable\n", sysctls[i].label,
+			       "?");
+			continue;
+		}
+		sysctl_note(i, v, note, sizeof(note));
+		printf("  %-28s %3ld  %s\n", sysctls[i].label, v, note);
+	}
+}
+
+static void status_help(void)
+{
+	printf("Usage: synguard status [--json] [--pin-root DIR]\n\n"
+	       "For every interface with pins: the daemon (pid, alive?), "
+	       "engine, XDP\nand libxdp mode, program ids, keys (period, "
+	       "source, rotations; never\nkey material), whether the "
+	       "interface exists in this network namespace\nand what is "
+	       "attached to it now, the current epoch. Then the kernel\n"
+	       "features and TCP sysctls the engines depend on.\n\n"
+	       "      --json          JSON: {\"interfaces\": {...}, "
+	       "\"kernel\": {...},\n                      \"sysctl\": {...}}\n"
+	       "      --pin-root DIR  bpffs directory of the pins (default "
+	       "$%s or\n                      %s)\n"
+	       "  -h, --help          this help\n",
+	       SG_PIN_ROOT_ENV, SG_PIN_ROOT_DEFAULT);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pin-root", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct status_ctx c = { 0 };
+	const char *root = NULL;
+	int opt, n;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			c.json = 1;
+			break;
+		case 'r':
+			root = optarg;
+			break;
+		case 'h':
+			status_help();
+			return SG_EXIT_OK;
+		case ':':
+			fprintf(stderr,
+				"synguard status: option '%s' needs a value "
+				"(try 'synguard status --help')\n",
+				argv[optind - 1]);
+			return SG_EXIT_USAGE;
+		default:
+			fprintf(stderr,
+				"synguard status: unknown option '%s' (try "
+				"'synguard status --help')\n",
+				argv[optind - 1]);
+			return SG_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr,
+			"synguard status: unexpected argument '%s' (try "
+			"'synguard status --help')\n",
+			argv[optind]);
+		return SG_EXIT_USAGE;
+	}
+	c.root = sg_pin_root(root);
+	sg_libxdp_bpffs(c.root);
+	if (c.json) {
+		printf("{\n  \"pin_root\": ");
+		sg_json_str(c.root);
+		printf(",\n  \"interfaces\": {");
+	}
+	n = sg_for_each_iface(c.root, status_iface, &c);
+	if (n < 0) {
+		pr_warn("synguard status: couldn't read the pin root %s: %s\n",
+			c.root, strerror(-n));
+		c.failed = 1;
+	}
+	if (c.json) {
+		printf("%s},\n", c.n ? "\n  " : "");
+	} else {
+		if (!c.n)
+			printf("synguard runs on no interface (no pins under "
+			       "%s)\n",
+			       c.root);
+		printf("\n");
+	}
+	print_system(c.json);
+	if (c.json)
+		printf("}\n");
+	return c.failed ? SG_EXIT_FAIL : SG_EXIT_OK;
+}
