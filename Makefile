@@ -138,3 +138,30 @@ clean: ## Remove build outputs
 	$(Q)rm -rf $(OUTPUT)
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/asan/*.d $(OUTPUT)/tests/*.d)
+
+# ---- per-packet cost benchmark: tools/bench/prog_bench (root; not in `check`) ----
+PROG_BENCH_BPF  := floor wrap probe
+PROG_BENCH_SKEL := $(patsubst %,$(OUTPUT)/bench/%.skel.h,$(PROG_BENCH_BPF))
+PROG_BENCH_LIB  := tests/prog/lib/pkt.c tests/prog/lib/verify.c
+
+.PHONY: bench bench-prog
+
+$(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+$(patsubst %,$(OUTPUT)/bench/%.bpf.o,$(PROG_BENCH_BPF)): $(OUTPUT)/bench/%.bpf.o: tools/bench/%.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(PROG_BENCH_SKEL): $(OUTPUT)/bench/%.skel.h: $(OUTPUT)/bench/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name bench_$* > $@
+
+$(OUTPUT)/bench/prog_bench: tools/bench/prog_bench.c $(PROG_BENCH_LIB) $(SKEL) $(PROG_BENCH_SKEL) | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench -Itests/prog/lib $< $(PROG_BENCH_LIB) $(LDLIBS) -o $@
+
+bench-prog: all $(OUTPUT)/bench/prog_bench ## Per-packet cost of the XDP program via BPF_PROG_TEST_RUN (root, ~30 s)
+	$(Q)$(OUTPUT)/bench/prog_bench -o $(OUTPUT)/bench/prog_bench.md
+
+-include $(wildcard $(OUTPUT)/bench/*.d)

@@ -622,8 +622,7 @@ static int map_set(struct bpf_map *map, __u32 key, const void *val, size_t len)
 struct keyring {
 	int from_file;
 	struct sg_master master;
-	__u32 offset; /* forced rotations (SIGUSR1) ahead of the clock */
-	__u32 epoch;  /* current epoch as installed */
+	__u32 epoch; /* current epoch as installed */
 	__u32 period;
 };
 
@@ -662,10 +661,37 @@ static int install_key(struct synguard_bpf *skel, struct keyring *kr,
 	return err;
 }
 
-/* The epoch the clock (plus forced rotations) says is current. */
+/* The epoch the clock says is current. */
 static __u32 wall_epoch(const struct keyring *kr)
 {
-	return (__u32)(time(NULL) / kr->period) + kr->offset;
+	return (__u32)(time(NULL) / kr->period);
+}
+
+/* Empty the allow/deny tries left pinned by an earlier run. */
+static int clear_lists(struct sg_loader *l)
+{
+	struct bpf_map *maps[] = { l->skel->maps.sg_allow4,
+				   l->skel->maps.sg_allow6,
+				   l->skel->maps.sg_deny4,
+				   l->skel->maps.sg_deny6 };
+	unsigned char key[sizeof(struct sg_lpm6)], next[sizeof(key)];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(maps); i++) {
+		int fd = bpf_map__fd(maps[i]);
+
+		/* Deleting the first key until none is left. */
+		while (!bpf_map_get_next_key(fd, NULL, next)) {
+			memcpy(key, next, sizeof(key));
+			if (bpf_map_delete_elem(fd, key)) {
+				pr_warn("synguard: couldn't clear %s: %s\n",
+					bpf_map__name(maps[i]),
+					strerror(errno));
+				return -errno;
+			}
+		}
+	}
+	return 0;
 }
 
 static void ipv6_mask(__u32 len, __u32 *mask)
@@ -718,6 +744,10 @@ static int configure(struct sg_loader *l, const struct run_opts *o, __u32 flags,
 	for (i = 0; i < SG_PORT_WORDS && !err; i++)
 		err = map_set(l->skel->maps.sg_ports, i, &o->ports[i],
 			      sizeof(o->ports[i]));
+	/* The lists, like the ports, are what this start says: entries
+	 * added live last until the daemon restarts. */
+	if (!err)
+		err = clear_lists(l);
 	for (i = 0; i < (__u32)o->nallow && !err; i++)
 		err = sg_list_update(bpf_map__fd(l->skel->maps.sg_allow4),
 				     bpf_map__fd(l->skel->maps.sg_allow6),
@@ -886,14 +916,17 @@ int cmd_run(int argc, char **argv)
 		__u32 want;
 
 		sig = sigtimedwait(&set, NULL, &ts);
-		if (sig == SIGUSR1) {
-			/* `synguard keys rotate`: one epoch ahead, now. */
-			kr.offset++;
-		} else if (sig > 0) {
+		if (sig > 0 && sig != SIGUSR1)
 			break;
-		}
+		/*
+		 * The clock's epoch; `synguard keys rotate` (SIGUSR1) moves one
+		 * ahead now. Epochs never go back: after a forced rotation
+		 * the clock catches up within one period.
+		 */
 		want = wall_epoch(&kr);
-		if (want == kr.epoch)
+		if (sig == SIGUSR1 && want <= kr.epoch)
+			want = kr.epoch + 1;
+		if ((__s32)(want - kr.epoch) <= 0)
 			continue;
 		err = install_key(l.skel, &kr, want);
 		if (err) {

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Cost probes for tools/bench/prog_bench: single pieces of synguard's data
+ * path, each in a tiny XDP program, so that the benchmark can say what
+ * dominates a class that misses its target. They reuse the project's own
+ * headers (parse.h, cookie.h, csum.h, read-only) so the pieces are the
+ * same code; maps.h comes along with parse.h and gives this object its own
+ * copies of synguard's maps (only sg_ports is used, for the port check in
+ * sg_parse, and sg_sources, for the LRU probe).
+ *
+ * Return values tell the caller which path ran (the test-run retval):
+ *
+ *   probe_hdr    sg_parse alone (headers, port bitmap): XDP_PASS for a TCP
+ *                segment to a protected port, else XDP_ABORTED
+ *   probe_parse  sg_parse + sg_parse_opts: XDP_PASS for a protected TCP
+ *                segment with valid options, else XDP_ABORTED
+ *   probe_mac    the cookie MAC (SipHash-2-4 over the 4-tuple, ISN, meta)
+ *                for an untagged IPv4 or IPv6 TCP frame: XDP_PASS
+ *   probe_lru    synguard's per-prefix sg_sources update with the
+ *                reflection guard off (LRU hash lookup, /24 key): XDP_PASS
+ *   probe_skc    bpf_skc_lookup_tcp + bpf_sk_release on the IPv4 4-tuple:
+ *                XDP_PASS for an established socket, XDP_TX for a
+ *                listener, XDP_DROP for none, XDP_ABORTED otherwise
+ *   probe_ip_reload, probe_ip_regs
+ *                the fresh IPv4 header of sg_emit_synack (same stores),
+ *                its checksum summed once as synguard does it (reading
+ *                TTL and protocol back from the packet as one 16-bit load
+ *                right after storing them as two bytes) and once from the
+ *                register values: the difference is the cost of that
+ *                reload. Both write the same bytes every repeat. XDP_PASS
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "common.h"
+#include "maps.h"
+#include "csum.h"
+#include "cookie.h"
+#include "parse.h"
+
+#define BENCH_ETH_P_IP 0x0800
+#define BENCH_ETH_P_IPV6 0x86DD
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Writable globals: loaded at run time, never folded into constants. */
+struct sg_key probe_key = { 0xa5a5a5a55a5a5a5aULL, 0x1122334455667788ULL, 100,
+			    1 };
+__u32 probe_mask4 = 0x00ffffff; /* /24 in network order on little endian */
+__u64 probe_sink;
+__u8 probe_ttl = 64;
+
+SEC("xdp")
+int probe_hdr(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct sg_pkt pkt;
+
+	if (sg_parse(data, data_end, &pkt) != SG_PARSE_TCP)
+		return XDP_ABORTED;
+	probe_sink = pkt.ports;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int probe_parse(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct sg_opts o = {};
+	struct sg_pkt pkt;
+
+	if (sg_parse(data, data_end, &pkt) != SG_PARSE_TCP)
+		return XDP_ABORTED;
+	if (sg_parse_opts(ctx, pkt.l4off + sizeof(struct tcphdr),
+			  pkt.doff - sizeof(struct tcphdr), &o))
+		return XDP_ABORTED;
+	probe_sink = o.tsval;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int probe_mac(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct sg_key k;
+	__u64 mac;
+
+	if ((void *)(eth + 1) > data_end)
+		return XDP_ABORTED;
+	k = probe_key;
+	if (eth->h_proto == bpf_htons(BENCH_ETH_P_IP)) {
+		struct iphdr *iph = (void *)(eth + 1);
+		struct tcphdr *th = (void *)(iph + 1);
+
+		if ((void *)(th + 1) > data_end)
+			return XDP_ABORTED;
+		mac = sg_mac4(&k, iph->saddr, iph->daddr, *(__u32 *)th,
+			      bpf_ntohl(th->seq), 0x190df);
+	} else if (eth->h_proto == bpf_htons(BENCH_ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+		struct tcphdr *th = (void *)(ip6 + 1);
+		__u32 s[4], d[4];
+
+		if ((void *)(th + 1) > data_end)
+			return XDP_ABORTED;
+		__builtin_memcpy(s, &ip6->saddr, 16);
+		__builtin_memcpy(d, &ip6->daddr, 16);
+		mac = sg_mac6(&k, s, d, *(__u32 *)th, bpf_ntohl(th->seq),
+			      0x190df);
+	} else {
+		return XDP_ABORTED;
+	}
+	probe_sink = mac;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int probe_lru(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct iphdr *iph = data + sizeof(struct ethhdr);
+	struct sg_src_key k;
+	struct sg_src *src;
+
+	if ((void *)(iph + 1) > data_end)
+		return XDP_ABORTED;
+	k.family = 4;
+	k.addr[0] = iph->saddr & probe_mask4;
+	k.addr[1] = k.addr[2] = k.addr[3] = 0;
+	src = bpf_map_lookup_elem(&sg_sources, &k);
+	if (!src) {
+		struct sg_src n = { .epoch = 100 };
+
+		bpf_map_update_elem(&sg_sources, &k, &n, BPF_NOEXIST);
+		src = bpf_map_lookup_elem(&sg_sources, &k);
+		if (!src)
+			return XDP_ABORTED;
+	}
+	src->synack++;
+	if (src->epoch != 100)
+		src->epoch = 100;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int probe_skc(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct iphdr *iph = data + sizeof(struct ethhdr);
+	struct bpf_sock_tuple t = {};
+	struct tcphdr *th;
+	struct bpf_sock *sk;
+	int state;
+
+	th = (void *)(iph + 1);
+	if ((void *)(th + 1) > data_end)
+		return XDP_ABORTED;
+	t.ipv4.saddr = iph->saddr;
+	t.ipv4.daddr = iph->daddr;
+	t.ipv4.sport = th->source;
+	t.ipv4.dport = th->dest;
+	sk = bpf_skc_lookup_tcp(ctx, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS,
+				0);
+	if (!sk)
+		return XDP_DROP;
+	state = sk->state;
+	bpf_sk_release(sk);
+	if (state == BPF_TCP_ESTABLISHED)
+		return XDP_PASS;
+	if (state == BPF_TCP_LISTEN)
+		return XDP_TX;
+	return XDP_ABORTED;
+}
+
+static __always_inline int ip_header(struct xdp_md *ctx, int reload)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct iphdr *iph = data + sizeof(struct ethhdr);
+	__u32 saddr, daddr;
+	__u8 ttl = probe_ttl;
+	__u64 isum;
+
+	if ((void *)(iph + 1) > data_end)
+		return XDP_ABORTED;
+	saddr = iph->saddr;
+	daddr = iph->daddr;
+	/* As in sg_emit_synack (addresses written back unswapped, so that
+	 * every repeat stores the same bytes). */
+	((__u16 *)iph)[0] = bpf_htons(0x4500);
+	iph->tot_len = bpf_htons(60);
+	iph->id = 0;
+	iph->frag_off = bpf_htons(0x4000);
+	iph->ttl = ttl;
+	iph->protocol = SG_IPPROTO_TCP;
+	iph->saddr = saddr;
+	iph->daddr = daddr;
+	if (reload)
+		isum = (__u64)bpf_htons(0x4500) + iph->tot_len +
+		       bpf_htons(0x4000) + ((__u16 *)iph)[4] + saddr + daddr;
+	else
+		isum = (__u64)bpf_htons(0x4500) + bpf_htons(60) +
+		       bpf_htons(0x4000) + (ttl | SG_IPPROTO_TCP << 8) + saddr +
+		       daddr;
+	iph->check = sg_csum_fold(isum);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int probe_ip_reload(struct xdp_md *ctx)
+{
+	return ip_header(ctx, 1);
+}
+
+SEC("xdp")
+int probe_ip_regs(struct xdp_md *ctx)
+{
+	return ip_header(ctx, 0);
+}
