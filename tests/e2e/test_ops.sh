@@ -422,7 +422,7 @@ if want restart || want default || want soak; then
 			"$([ "${tot2:-0}" -ge "$tot0" ] && [ "$tot0" -gt 0 ]; echo $?)" "before $tot0, after '$tot2'"
 		dl=$(jget "$(sgf deny list -i $E2E_DEV_SA --json)" '" ".join(d["sga0"])')
 		pl=$(jget "$(sgf ports list -i $E2E_DEV_SA --json)" 'd["sga0"]["ports"]')
-		note "restart: after a live 'deny add 198.51.100.0/24' and 'ports add 9191', the restarted daemon has deny list '$dl', ports '$pl' (lists live on in the pins; ports come from the command line again)"
+		note "restart: after a live 'deny add 198.51.100.0/24' and 'ports add 9191', the restarted daemon has deny list '$dl', ports '$pl' (both come from the command line and config file again)"
 		sg deny del 198.51.100.0/24 -i $E2E_DEV_SA >/dev/null 2>&1
 		[ "$pl" = $PORT ] || sg ports del 9191 -i $E2E_DEV_SA >/dev/null 2>&1
 	else
