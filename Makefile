@@ -112,7 +112,7 @@ $(OUTPUT)/tests/sgrun: tests/prog/sgrun.c $(PROG_LIB) $(SKEL) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/prog/lib $< $(PROG_LIB) $(LDLIBS) -o $@
 
-tests: $(UNIT_BINS) $(PROG_BINS) $(OUTPUT)/asan/synguard $(OUTPUT)/tests/sgrun ## Build the test programs
+tests: $(UNIT_BINS) $(PROG_BINS) $(OUTPUT)/asan/synguard $(OUTPUT)/tests/sgrun $(OUTPUT)/fuzz/fuzz_xdp ## Build the test programs
 
 check: deps ## Install deps, build everything, run every test
 	$(Q)$(MAKE) --no-print-directory all tests
@@ -121,7 +121,7 @@ check: deps ## Install deps, build everything, run every test
 test: all tests ## Run the tests without touching packages
 	$(Q)tests/run.sh
 
-FORMAT_FILES = $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/prog/*.c tests/prog/lib/*.[ch])
+FORMAT_FILES = $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/prog/*.c tests/prog/lib/*.[ch] tests/fuzz/fuzz_xdp.c tools/bench/*.c)
 
 format: ## Reformat the C sources with clang-format
 	$(Q)clang-format -i $(FORMAT_FILES)
@@ -165,3 +165,29 @@ bench-prog: all $(OUTPUT)/bench/prog_bench ## Per-packet cost of the XDP program
 	$(Q)$(OUTPUT)/bench/prog_bench -o $(OUTPUT)/bench/prog_bench.md
 
 -include $(wildcard $(OUTPUT)/bench/*.d)
+
+# ---- XDP fuzzer: tests/fuzz/fuzz_xdp.c (libFuzzer, clang 14; running needs root) ----
+FUZZ_SECONDS   ?= 60
+FUZZ_CC        ?= clang
+XDP_FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all
+XDP_FUZZ_ARGS  := -rss_limit_mb=4096 -max_len=320 -timeout=10 -print_final_stats=1
+
+.PHONY: fuzz-xdp fuzz-xdp-seeds
+
+$(OUTPUT)/fuzz/fuzz_xdp: tests/fuzz/fuzz_xdp.c $(PROG_LIB) $(SKEL)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(filter-out -O2,$(CFLAGS)) $(XDP_FUZZ_FLAGS) -Itests/prog/lib \
+		$< $(PROG_LIB) -lbpf -lelf -lz -o $@
+
+fuzz-xdp: $(OUTPUT)/fuzz/fuzz_xdp ## Fuzz the XDP program for FUZZ_SECONDS (default 60; root)
+	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus_xdp $(OUTPUT)/fuzz/artifacts_xdp
+	$(Q)cp tests/fuzz/corpus_xdp/* $(OUTPUT)/fuzz/corpus_xdp/
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) $(XDP_FUZZ_ARGS) \
+		-artifact_prefix=$(OUTPUT)/fuzz/artifacts_xdp/ $(OUTPUT)/fuzz/corpus_xdp
+
+fuzz-xdp-seeds: $(OUTPUT)/fuzz/fuzz_xdp ## Regenerate the seed corpus tests/fuzz/corpus_xdp
+	$(Q)FUZZ_WRITE_SEEDS=tests/fuzz/corpus_xdp $<
+
+-include $(wildcard $(OUTPUT)/fuzz/*.d)
