@@ -42,7 +42,7 @@ PROG_LIB   := $(wildcard tests/prog/lib/*.c)
 # Debian 12 packages needed to build and test.
 DEPS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	gcc make libc6-dev iproute2 ethtool netsniff-ng python3 clang-format \
-	libclang-rt-14-dev libmicrohttpd-dev prometheus
+	libclang-rt-14-dev libmicrohttpd-dev prometheus clang-19 nftables curl
 
 .PHONY: all help deps check test bpf user tests format format-check clean demo
 
@@ -121,7 +121,7 @@ check: deps ## Install deps, build everything, run every test
 test: all tests ## Run the tests without touching packages
 	$(Q)tests/run.sh
 
-FORMAT_FILES = $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/prog/*.c tests/prog/lib/*.[ch] tests/fuzz/fuzz_xdp.c tools/bench/*.c)
+FORMAT_FILES = $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/prog/*.c tests/prog/lib/*.[ch] tests/fuzz/*.[ch] tests/build/*.c tools/bench/*.c)
 
 format: ## Reformat the C sources with clang-format
 	$(Q)clang-format -i $(FORMAT_FILES)
@@ -129,10 +129,9 @@ format: ## Reformat the C sources with clang-format
 format-check: ## Fail if a C source is not clang-formatted
 	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES)
 
-demo: ## Show synguard defending a server (arrives with the end-to-end work)
-	@echo "make demo: not available yet; it arrives with the kernel hand-off and" >&2
-	@echo "end-to-end work. 'make check' builds and tests what exists today." >&2
-	@exit 1
+demo: deps ## Show synguard defending a server against a SYN flood, next to the kernel alone (root, ~80 s)
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo.sh
 
 clean: ## Remove build outputs
 	$(Q)rm -rf $(OUTPUT)
@@ -144,7 +143,7 @@ PROG_BENCH_BPF  := floor wrap probe
 PROG_BENCH_SKEL := $(patsubst %,$(OUTPUT)/bench/%.skel.h,$(PROG_BENCH_BPF))
 PROG_BENCH_LIB  := tests/prog/lib/pkt.c tests/prog/lib/verify.c
 
-.PHONY: bench bench-prog
+.PHONY: bench bench-prog bench-flood fuzz fuzz-parsers
 
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
@@ -163,6 +162,16 @@ $(OUTPUT)/bench/prog_bench: tools/bench/prog_bench.c $(PROG_BENCH_LIB) $(SKEL) $
 
 bench-prog: all $(OUTPUT)/bench/prog_bench ## Per-packet cost of the XDP program via BPF_PROG_TEST_RUN (root, ~30 s)
 	$(Q)$(OUTPUT)/bench/prog_bench -o $(OUTPUT)/bench/prog_bench.md
+
+bench-flood: all ## Flood bench in namespaces: synguard vs the kernel and nft synproxy (root, minutes)
+	$(Q)tools/bench/flood.sh -o bench/flood.md
+
+bench: deps ## All benchmarks; writes bench/results.md (root; not part of check)
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/bench/prog_bench
+	$(Q)$(OUTPUT)/bench/prog_bench -o bench/prog.md
+	$(Q)tools/bench/flood.sh -o bench/flood.md
+	$(Q)tools/bench/results.sh -o bench/results.md bench/prog.md bench/flood.md
+	@echo "wrote bench/results.md"
 
 -include $(wildcard $(OUTPUT)/bench/*.d)
 
@@ -186,6 +195,11 @@ fuzz-xdp: $(OUTPUT)/fuzz/fuzz_xdp ## Fuzz the XDP program for FUZZ_SECONDS (defa
 	$(Q)cp tests/fuzz/corpus_xdp/* $(OUTPUT)/fuzz/corpus_xdp/
 	$(Q)$< -max_total_time=$(FUZZ_SECONDS) $(XDP_FUZZ_ARGS) \
 		-artifact_prefix=$(OUTPUT)/fuzz/artifacts_xdp/ $(OUTPUT)/fuzz/corpus_xdp
+
+fuzz-parsers: all ## Fuzz the CLI/config/key-file/HTTP parsers, FUZZ_PARSER_SECONDS each (default 20)
+	$(Q)tests/fuzz/test_fuzz_parsers.sh
+
+fuzz: fuzz-xdp fuzz-parsers ## All fuzzers (FUZZ_SECONDS for the packet path)
 
 fuzz-xdp-seeds: $(OUTPUT)/fuzz/fuzz_xdp ## Regenerate the seed corpus tests/fuzz/corpus_xdp
 	$(Q)FUZZ_WRITE_SEEDS=tests/fuzz/corpus_xdp $<

@@ -76,6 +76,8 @@ int sg_metrics_parse_addr(const char *s, void *sockaddr, size_t *len, char *err,
 		memcpy(host, s, hl);
 	}
 	host[hl] = '\0';
+	if (strspn(port_s, "0123456789") != strlen(port_s)) /* no " 9630" */
+		goto bad;
 	errno = 0;
 	port = strtoul(port_s, &end, 10);
 	if (!*port_s || *end || errno || port == 0 || port > 65535 ||

@@ -13,10 +13,16 @@
 int sg_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out)
 {
 	unsigned long long v;
+	const char *p;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	/* Plain decimal digits only: strtoull() alone would also take
+	 * leading white space (\t \n \v \f \r, found by fuzzing) and signs. */
+	if (!s || !*s)
 		return -EINVAL;
+	for (p = s; *p; p++)
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || *end)
