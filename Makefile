@@ -42,7 +42,7 @@ PROG_LIB   := $(wildcard tests/prog/lib/*.c)
 # Debian 12 packages needed to build and test.
 DEPS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	gcc make libc6-dev iproute2 ethtool netsniff-ng python3 clang-format \
-	libclang-rt-14-dev libmicrohttpd-dev prometheus clang-19 nftables curl
+	libclang-rt-14-dev libmicrohttpd-dev prometheus clang-19 nftables curl conntrack
 
 .PHONY: all help deps check test bpf user tests format format-check clean demo
 

@@ -155,6 +155,38 @@ static __always_inline int sg_recent_seen(__u32 slot, __u32 epoch, __u32 window)
 }
 
 /*
+ * The segment's 4-tuple as the socket lookup helpers take it. Returns the
+ * tuple size, or 0 when the IP header is not in the frame. Shared by XDP
+ * and TC (which passes its own data pointers).
+ */
+static __always_inline __u32 sg_tuple(void *data, void *data_end,
+				      const struct sg_pkt *pkt,
+				      struct bpf_sock_tuple *t)
+{
+	if (pkt->v6) {
+		struct ipv6hdr *ip6 = data + pkt->l3off;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return 0;
+		__builtin_memcpy(t->ipv6.saddr, &ip6->saddr, 16);
+		__builtin_memcpy(t->ipv6.daddr, &ip6->daddr, 16);
+		t->ipv6.sport = (__u16)pkt->ports;
+		t->ipv6.dport = pkt->ports >> 16;
+		return sizeof(t->ipv6);
+	} else {
+		struct iphdr *iph = data + pkt->l3off;
+
+		if ((void *)(iph + 1) > data_end)
+			return 0;
+		t->ipv4.saddr = iph->saddr;
+		t->ipv4.daddr = iph->daddr;
+		t->ipv4.sport = (__u16)pkt->ports;
+		t->ipv4.dport = pkt->ports >> 16;
+		return sizeof(t->ipv4);
+	}
+}
+
+/*
  * The socket the kernel holds for the segment's 4-tuple: an established,
  * TIME_WAIT or request socket, else the listener, else NULL. The caller
  * releases it.
@@ -162,32 +194,12 @@ static __always_inline int sg_recent_seen(__u32 slot, __u32 epoch, __u32 window)
 static __always_inline struct bpf_sock *sg_sk_lookup(struct xdp_md *ctx,
 						     struct sg_pkt *pkt)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	struct bpf_sock_tuple t = {};
-	__u32 sz;
+	__u32 sz = sg_tuple((void *)(long)ctx->data,
+			    (void *)(long)ctx->data_end, pkt, &t);
 
-	if (pkt->v6) {
-		struct ipv6hdr *ip6 = data + pkt->l3off;
-
-		if ((void *)(ip6 + 1) > data_end)
-			return NULL;
-		__builtin_memcpy(t.ipv6.saddr, &ip6->saddr, 16);
-		__builtin_memcpy(t.ipv6.daddr, &ip6->daddr, 16);
-		t.ipv6.sport = (__u16)pkt->ports;
-		t.ipv6.dport = pkt->ports >> 16;
-		sz = sizeof(t.ipv6);
-	} else {
-		struct iphdr *iph = data + pkt->l3off;
-
-		if ((void *)(iph + 1) > data_end)
-			return NULL;
-		t.ipv4.saddr = iph->saddr;
-		t.ipv4.daddr = iph->daddr;
-		t.ipv4.sport = (__u16)pkt->ports;
-		t.ipv4.dport = pkt->ports >> 16;
-		sz = sizeof(t.ipv4);
-	}
+	if (!sz)
+		return NULL;
 	return bpf_skc_lookup_tcp(ctx, &t, sz, BPF_F_CURRENT_NETNS, 0);
 }
 
@@ -889,27 +901,9 @@ int synguard_tc(struct __sk_buff *skb)
 	 * parses rather than trusting offsets from XDP. */
 	if (sg_parse(data, data_end, &pkt) != SG_PARSE_TCP)
 		return sg_verdict(SG_E_HANDOFF_PARSE, SG_TC_ACT_OK);
-	if (pkt.v6) {
-		struct ipv6hdr *ip6 = data + pkt.l3off;
-
-		if ((void *)(ip6 + 1) > data_end)
-			return sg_verdict(SG_E_HANDOFF_PARSE, SG_TC_ACT_OK);
-		__builtin_memcpy(t.ipv6.saddr, &ip6->saddr, 16);
-		__builtin_memcpy(t.ipv6.daddr, &ip6->daddr, 16);
-		t.ipv6.sport = (__u16)pkt.ports;
-		t.ipv6.dport = pkt.ports >> 16;
-		sz = sizeof(t.ipv6);
-	} else {
-		struct iphdr *iph = data + pkt.l3off;
-
-		if ((void *)(iph + 1) > data_end)
-			return sg_verdict(SG_E_HANDOFF_PARSE, SG_TC_ACT_OK);
-		t.ipv4.saddr = iph->saddr;
-		t.ipv4.daddr = iph->daddr;
-		t.ipv4.sport = (__u16)pkt.ports;
-		t.ipv4.dport = pkt.ports >> 16;
-		sz = sizeof(t.ipv4);
-	}
+	sz = sg_tuple(data, data_end, &pkt, &t);
+	if (!sz)
+		return sg_verdict(SG_E_HANDOFF_PARSE, SG_TC_ACT_OK);
 
 	/* A full socket, not skc: the kfunc takes a referenced listener. */
 	sk = bpf_sk_lookup_tcp(skb, &t, sz, BPF_F_CURRENT_NETNS, 0);

@@ -18,7 +18,7 @@
 # main, `apt-get install clang-19`); SKIPs otherwise. CLANG19 overrides the
 # compiler.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 OUT=.output/clang19
 CLANG19=${CLANG19:-clang-19}

@@ -10,15 +10,15 @@
 #   FAIL: fuzz <target>: crash file <path> (minimised: <path>)
 #   SKIP: fuzz <target>: <why>
 #
-# The harnesses are built by `make fuzz` when the Makefile has that target,
-# else here by hand with the same commands (clang with libFuzzer; Debian 12:
+# The harnesses are built here (`make fuzz-parsers` runs this script)
+# with these commands (clang with libFuzzer; Debian 12:
 # clang-14 and libclang-rt-14-dev). Environment:
 #   FUZZ_PARSER_SECONDS   seconds per target (default 20)
 #   FUZZ_TARGETS          targets to run (default: all)
 #   FUZZ_CLANG            compiler (default clang)
 #   FUZZ_KEEP_CORPUS=1    keep the grown corpus in .output/fuzz/run/<t>/corpus
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 OUT=.output/fuzz
 SECS=${FUZZ_PARSER_SECONDS:-20}
@@ -29,10 +29,10 @@ TARGETS=${FUZZ_TARGETS:-$ALL}
 # The build (the same commands as the Makefile's fuzz rules): user/*.c but
 # main.c compiled once with coverage instrumentation, then one link per
 # harness. fuzz_config includes user/run.c itself (load_config is static).
-FUZZ_CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
--fno-sanitize-recover=all -std=gnu11 -Wall -Wextra -I.output -Ibpf -Iuser \
--Itests/include -Itests/fuzz -DSG_VERSION=\"fuzz\""
-FUZZ_LIBS="-lxdp -lbpf -lelf -lz -lmicrohttpd -lpthread"
+FUZZ_CFLAGS=(-g -O1 -fno-omit-frame-pointer '-fsanitize=address,undefined'
+	-fno-sanitize-recover=all -std=gnu11 -Wall -Wextra -I.output -Ibpf -Iuser
+	-Itests/include -Itests/fuzz '-DSG_VERSION="fuzz"')
+FUZZ_LIBS=(-lxdp -lbpf -lelf -lz -lmicrohttpd -lpthread)
 
 say() { printf '%s\n' "$*"; }
 
@@ -55,8 +55,7 @@ build_by_hand() {
 		[ "$src" = user/main.c ] && continue
 		obj=$OUT/obj/$(basename "$src" .c).o
 		if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] || [ "$hdr" -nt "$obj" ]; then
-			# shellcheck disable=SC2086
-			$CLANG $FUZZ_CFLAGS -fsanitize=fuzzer-no-link -c "$src" \
+			"$CLANG" "${FUZZ_CFLAGS[@]}" -fsanitize=fuzzer-no-link -c "$src" \
 				-o "$obj" || return 1
 		fi
 		objs+=("$obj")
@@ -69,9 +68,8 @@ build_by_hand() {
 		done
 		if [ ! -e "$bin" ] || [ "$src" -nt "$bin" ] || [ "$hdr" -nt "$bin" ] ||
 			[ -n "$(find "${link[@]}" -newer "$bin" 2>/dev/null | head -n 1)" ]; then
-			# shellcheck disable=SC2086
-			$CLANG $FUZZ_CFLAGS -fsanitize=fuzzer "$src" "${link[@]}" \
-				$FUZZ_LIBS -o "$bin" || return 1
+			"$CLANG" "${FUZZ_CFLAGS[@]}" -fsanitize=fuzzer "$src" "${link[@]}" \
+				"${FUZZ_LIBS[@]}" -o "$bin" || return 1
 		fi
 	done
 }
@@ -79,7 +77,7 @@ build_by_hand() {
 # Can this clang build a fuzzer at all?
 probe=$(mktemp -d /tmp/sg-fuzz-probe.XXXXXX)
 printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long s)\n{ (void)d; (void)s; return 0; }\n' >"$probe/p.c"
-if ! $CLANG -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" 2>"$probe/err"; then
+if ! "$CLANG" -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" 2>"$probe/err"; then
 	why=$(head -n 1 "$probe/err")
 	rm -rf "$probe"
 	skip_all "$CLANG cannot build libFuzzer targets (${why:-not found}; Debian: apt-get install clang libclang-rt-14-dev)"
@@ -91,11 +89,8 @@ rm -rf "$probe"
 
 mkdir -p "$OUT"
 blog=$OUT/build.log
-if grep -q '^fuzz:' Makefile 2>/dev/null; then
-	make --no-print-directory fuzz >"$blog" 2>&1
-else
-	build_by_hand >"$blog" 2>&1
-fi
+# Built here, always: `make fuzz` runs this script (no recursion).
+build_by_hand >"$blog" 2>&1
 build_rc=$?
 failed=0
 
