@@ -37,11 +37,14 @@ __u64 sg_siphash(__u64 k0, __u64 k1, const unsigned char *buf, size_t len)
 void sg_master_from_bytes(const unsigned char *buf, size_t len,
 			  struct sg_master *m)
 {
-	unsigned char tmp[SG_KEY_FILE_MAX + 1];
+	unsigned char tmp[SG_KEY_FILE_MAX + 1], head[16] = { 0 };
 	__u64 k0, k1;
 
-	memcpy(&k0, buf, 8);
-	memcpy(&k1, buf + 8, 8);
+	/* The first 16 bytes key the compression (zero-padded if fewer:
+	 * sg_key_file_load() never passes fewer). */
+	memcpy(head, buf, len < sizeof(head) ? len : sizeof(head));
+	memcpy(&k0, head, 8);
+	memcpy(&k1, head + 8, 8);
 	if (len > SG_KEY_FILE_MAX)
 		len = SG_KEY_FILE_MAX;
 	memcpy(tmp + 1, buf, len);
@@ -89,6 +92,14 @@ int sg_key_file_load(const char *path, struct sg_master *m, char *err,
 		ret = -EINVAL;
 		snprintf(err, errlen, "key file %s is not a regular file",
 			 path);
+		goto out;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		ret = -EPERM;
+		snprintf(err, errlen,
+			 "key file %s is owned by uid %u, not by root or us; "
+			 "chown it",
+			 path, (unsigned)st.st_uid);
 		goto out;
 	}
 	if (st.st_mode & 077) {

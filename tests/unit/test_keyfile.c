@@ -91,6 +91,14 @@ int main(void)
 		 rc == -EINVAL && strstr(err, "15 bytes"), "rc %d: %s", rc,
 		 err);
 
+	p = write_file("foreign", secret, sizeof(secret), 0600);
+	rc = chown(p, 12345, 12345);
+	rc = rc ? rc : sg_key_file_load(p, &b, err, sizeof(err));
+	SG_CHECK("a key file owned by another user is refused",
+		 rc == -EPERM && strstr(err, "uid 12345"), "rc %d: %s", rc,
+		 err);
+	unlink(p);
+
 	rc = sg_key_file_load(dir, &b, err, sizeof(err));
 	SG_CHECK("a directory is refused", rc != 0, "rc %d", rc);
 
