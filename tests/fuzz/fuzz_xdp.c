@@ -70,6 +70,7 @@
 #include "common.h"
 #include "cookie.h"
 #include "pkt.h"
+#include "xdprun.h"
 #include "synguard.skel.h"
 #include "verify.h"
 
@@ -307,23 +308,6 @@ static void hexline(const char *label, const __u8 *p, __u32 n)
 	for (i = 0; i < n; i++)
 		fprintf(stderr, "%02x", p[i]);
 	fprintf(stderr, "\n");
-}
-
-static const char *verdict_name(__u32 v)
-{
-	switch (v) {
-	case XDP_ABORTED:
-		return "XDP_ABORTED";
-	case XDP_DROP:
-		return "XDP_DROP";
-	case XDP_PASS:
-		return "XDP_PASS";
-	case XDP_TX:
-		return "XDP_TX";
-	case XDP_REDIRECT:
-		return "XDP_REDIRECT";
-	}
-	return "unknown";
 }
 
 /* ---- building the frame from the input ---- */
@@ -627,16 +611,16 @@ static void check_counters(struct run *r)
 	case SG_KIND_PASS:
 		if (r->verdict != XDP_PASS)
 			bad("pass counter %d with %s", r->stat,
-			    verdict_name(r->verdict));
+			    sg_verdict_name(r->verdict));
 		break;
 	case SG_KIND_TX:
 		if (r->verdict != XDP_TX)
-			bad("tx counter with %s", verdict_name(r->verdict));
+			bad("tx counter with %s", sg_verdict_name(r->verdict));
 		break;
 	default:
 		if (r->verdict != XDP_DROP)
 			bad("drop counter %d with %s", r->stat,
-			    verdict_name(r->verdict));
+			    sg_verdict_name(r->verdict));
 	}
 	for (i = 0; i < sizeof(ruled_out) / sizeof(ruled_out[0]); i++)
 		if (r->stat == ruled_out[i])
@@ -803,7 +787,7 @@ static void check_run(struct run *r, const struct pkt *in)
 
 	if (r->verdict != XDP_PASS && r->verdict != XDP_DROP &&
 	    r->verdict != XDP_TX)
-		bad("verdict %s (%u)", verdict_name(r->verdict), r->verdict);
+		bad("verdict %s (%u)", sg_verdict_name(r->verdict), r->verdict);
 	check_counters(r);
 	in_ok = sg_parse_frame(in->data, in->len, &c, pwhy, sizeof(pwhy)) == 0;
 
@@ -1427,12 +1411,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (verbose)
 		fprintf(stderr, "fuzz_xdp: mode %u, %u bytes: %s, counter %d\n",
-			data[0] & 3, in.len, verdict_name(r.verdict), r.stat);
+			data[0] & 3, in.len, sg_verdict_name(r.verdict),
+			r.stat);
 report:
 	if (why[0]) {
 		fprintf(stderr, "SG-FUZZ-VIOLATION: %s\n", why);
 		fprintf(stderr, "mode %u, verdict %s (%u), counter %d\n",
-			data[0] & 3, verdict_name(r.verdict), r.verdict,
+			data[0] & 3, sg_verdict_name(r.verdict), r.verdict,
 			r.stat);
 		for (i = 0; i < SG_STAT_MAX; i++)
 			if (r.delta[i])

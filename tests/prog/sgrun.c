@@ -42,6 +42,7 @@
 
 #include "common.h"
 #include "pkt.h"
+#include "xdprun.h"
 #include "verify.h"
 
 #define OUT_MAX (PKT_MAX + 512)
@@ -313,26 +314,6 @@ static int build(const struct args *a, struct pkt *p)
 	return 0;
 }
 
-static const char *verdict_name(__u32 v)
-{
-	static char buf[32];
-
-	switch (v) {
-	case XDP_ABORTED:
-		return "XDP_ABORTED";
-	case XDP_DROP:
-		return "XDP_DROP";
-	case XDP_PASS:
-		return "XDP_PASS";
-	case XDP_TX:
-		return "XDP_TX";
-	case XDP_REDIRECT:
-		return "XDP_REDIRECT";
-	}
-	snprintf(buf, sizeof(buf), "verdict_%u", v);
-	return buf;
-}
-
 /* "src=A dst=B sport=S dport=D", client to server. */
 static void print_tuple(const struct args *a)
 {
@@ -424,7 +405,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	printf("%s", verdict_name(opts.retval));
+	printf("%s", sg_verdict_name(opts.retval));
 	if (!a.ack) {
 		struct sg_frame sa;
 		char why[256] = "";

@@ -42,6 +42,7 @@
 #include "common.h"
 #include "cookie.h"
 #include "pkt.h"
+#include "xdprun.h"
 #include "sg_test.h"
 #include "synguard.skel.h"
 #include "verify.h"
@@ -114,28 +115,6 @@ static int clear_keys(void)
 	for (i = 0; i < SG_KEY_SLOTS; i++)
 		err |= map_set(skel->maps.sg_keys, i, &zero, sizeof(zero));
 	return err;
-}
-
-static int read_stats(__u64 *sum)
-{
-	__u64 *vals = calloc(ncpus, sizeof(*vals));
-	__u32 i;
-	int c;
-
-	if (!vals)
-		return -ENOMEM;
-	for (i = 0; i < SG_STAT_MAX; i++) {
-		if (bpf_map__lookup_elem(skel->maps.sg_stats, &i, sizeof(i),
-					 vals, sizeof(*vals) * ncpus, 0)) {
-			free(vals);
-			return -errno;
-		}
-		sum[i] = 0;
-		for (c = 0; c < ncpus; c++)
-			sum[i] += vals[c];
-	}
-	free(vals);
-	return 0;
 }
 
 static int setup_maps(void)
@@ -306,7 +285,7 @@ static int run_batch(int ts, __u32 n, const struct sg_key *keys, int nkeys,
 		memcpy(s.opts, o, sizeof(o));
 		s.optlen = sizeof(o);
 	}
-	if (pkt_build(&p, &s) || read_stats(before))
+	if (pkt_build(&p, &s) || sg_stats_sum(skel->maps.sg_stats, before))
 		return -1;
 	for (i = 0; i < n; i++) {
 		__u32 seq = rng32(), ack = rng32(), tsecr = ts ? rng32() : 0;
@@ -336,7 +315,7 @@ static int run_batch(int ts, __u32 n, const struct sg_key *keys, int nkeys,
 			       "tsecr=0x%08x (metadata %u bytes)\n",
 			       ts ? "ts" : "nots", seq, ack, tsecr, r.meta_len);
 	}
-	if (read_stats(after))
+	if (sg_stats_sum(skel->maps.sg_stats, after))
 		return -1;
 	b->accepted_counter =
 		after[SG_V_PASS_COOKIE_OK] - before[SG_V_PASS_COOKIE_OK];
@@ -468,12 +447,12 @@ static void expect_ack(const char *name, const struct pkt *a, int ok,
 	static struct run r;
 	__u32 i;
 
-	if (read_stats(before)) {
+	if (sg_stats_sum(skel->maps.sg_stats, before)) {
 		sg_fail(name, "cannot read the counters");
 		return;
 	}
 	run_frame(a, &r);
-	if (r.err || read_stats(after)) {
+	if (r.err || sg_stats_sum(skel->maps.sg_stats, after)) {
 		sg_fail(name, "test run failed: %s", strerror(-r.err));
 		return;
 	}

@@ -27,6 +27,7 @@
 #include "common.h"
 #include "cookie.h"
 #include "pkt.h"
+#include "xdprun.h"
 #include "sg_test.h"
 #include "synguard.skel.h"
 #include "verify.h"
@@ -102,26 +103,6 @@ static const char *stat_name(int s)
 	return buf;
 }
 
-static const char *verdict_name(__u32 v)
-{
-	static char buf[32];
-
-	switch (v) {
-	case XDP_ABORTED:
-		return "XDP_ABORTED";
-	case XDP_DROP:
-		return "XDP_DROP";
-	case XDP_PASS:
-		return "XDP_PASS";
-	case XDP_TX:
-		return "XDP_TX";
-	case XDP_REDIRECT:
-		return "XDP_REDIRECT";
-	}
-	snprintf(buf, sizeof(buf), "verdict %u", v);
-	return buf;
-}
-
 __attribute__((format(printf, 3, 4))) static void addf(char *why, size_t n,
 						       const char *fmt, ...)
 {
@@ -159,28 +140,6 @@ static int set_key(__u32 slot, const struct sg_key *k)
 	struct sg_key zero = { 0 };
 
 	return map_set(skel->maps.sg_keys, slot, k ? k : &zero, sizeof(zero));
-}
-
-static int read_stats(__u64 *sum)
-{
-	__u64 *vals = calloc(ncpus, sizeof(*vals));
-	__u32 i;
-	int c;
-
-	if (!vals)
-		return -ENOMEM;
-	for (i = 0; i < SG_STAT_MAX; i++) {
-		if (bpf_map__lookup_elem(skel->maps.sg_stats, &i, sizeof(i),
-					 vals, sizeof(*vals) * ncpus, 0)) {
-			free(vals);
-			return -errno;
-		}
-		sum[i] = 0;
-		for (c = 0; c < ncpus; c++)
-			sum[i] += vals[c];
-	}
-	free(vals);
-	return 0;
 }
 
 static int setup_maps(void)
@@ -231,7 +190,7 @@ static void run_prog(const struct pkt *p, struct run *r)
 		    .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out,
 		    .ctx_size_out = sizeof(ctx_out), .repeat = 1);
 
-	if (read_stats(before)) {
+	if (sg_stats_sum(skel->maps.sg_stats, before)) {
 		r->err = -EIO;
 		return;
 	}
@@ -241,7 +200,7 @@ static void run_prog(const struct pkt *p, struct run *r)
 		return;
 	}
 	n_runs++;
-	if (read_stats(after)) {
+	if (sg_stats_sum(skel->maps.sg_stats, after)) {
 		r->err = -EIO;
 		return;
 	}
@@ -274,7 +233,7 @@ static void check_run(const struct run *r, __u32 verdict, int stat, int event,
 	}
 	if (r->verdict != verdict)
 		addf(why, n, "verdict %s, expected %s",
-		     verdict_name(r->verdict), verdict_name(verdict));
+		     sg_verdict_name(r->verdict), sg_verdict_name(verdict));
 	for (i = 0; i < SG_STAT_MAX; i++) {
 		/* Every SYN that reaches the SYN path counts SG_E_SYN_RX. */
 		__u64 want = (i == stat || i == event ||
@@ -1511,7 +1470,7 @@ int main(void)
 		return sg_test_exit();
 	}
 	prog_fd = bpf_program__fd(skel->progs.synguard_xdp);
-	if (setup_maps() || read_stats(first)) {
+	if (setup_maps() || sg_stats_sum(skel->maps.sg_stats, first)) {
 		sg_fail("setup", "cannot initialise the maps: %s",
 			strerror(errno));
 		synguard_bpf__destroy(skel);
@@ -1528,7 +1487,7 @@ int main(void)
 	run_no_key_cases();
 
 	/* Every packet the program saw moved exactly one verdict counter. */
-	if (read_stats(last)) {
+	if (sg_stats_sum(skel->maps.sg_stats, last)) {
 		addf(why, sizeof(why), "cannot read the counters");
 	} else {
 		for (i = 0; i <= SG_V_LAST; i++)

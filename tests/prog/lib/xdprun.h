@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Small helpers shared by the programs that run synguard_xdp through
+ * BPF_PROG_TEST_RUN (test_xdp, test_cookie_strength, sgrun, fuzz_xdp).
+ */
+#ifndef SG_XDPRUN_H
+#define SG_XDPRUN_H
+
+#include <linux/types.h>
+
+struct bpf_map;
+
+/* "XDP_PASS", ..., or "verdict_N" for anything else. */
+const char *sg_verdict_name(__u32 v);
+
+/* Sum the per-CPU sg_stats counters into sum[SG_STAT_MAX]; 0 or -errno. */
+int sg_stats_sum(const struct bpf_map *stats, __u64 *sum);
+
+#endif /* SG_XDPRUN_H */
