@@ -13,6 +13,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 
 #include "common.h"
 #include "maps.h"
@@ -21,6 +22,12 @@
 #include "parse.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/*
+ * The socket lookup helpers' netns argument: the program's own namespace.
+ * Not from vmlinux.h: older kernels' BTF lacks it (a #define in their UAPI).
+ */
+#define SG_CURRENT_NETNS ((__u64)-1)
 
 #define SG_DEF_MSS4 536	 /* RFC 9293: no MSS option means 536 over IPv4 */
 #define SG_DEF_MSS6 1220 /* and 1220 over IPv6 (RFC 8200 minimum MTU) */
@@ -200,7 +207,7 @@ static __always_inline struct bpf_sock *sg_sk_lookup(struct xdp_md *ctx,
 
 	if (!sz)
 		return NULL;
-	return bpf_skc_lookup_tcp(ctx, &t, sz, BPF_F_CURRENT_NETNS, 0);
+	return bpf_skc_lookup_tcp(ctx, &t, sz, SG_CURRENT_NETNS, 0);
 }
 
 /* State of the socket owning the 4-tuple, or -1 when there is none. */
@@ -871,8 +878,44 @@ int synguard_xdp(struct xdp_md *ctx)
 
 #define SG_TC_ACT_OK 0
 
-extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
-				   struct bpf_tcp_req_attrs *attrs,
+/*
+ * The kernel's struct sock, only ever behind a pointer here. A definition,
+ * not a forward declaration: libbpf checks the kfunc's prototype against
+ * the kernel's by kind (a forward declaration is not a struct), and the
+ * flavour keeps it from clashing with a full vmlinux.h.
+ */
+struct sock___sg {
+};
+
+/*
+ * The hand-off kfunc's attributes (Linux 6.9+), as a CO-RE flavour: libbpf
+ * matches it to the running kernel's struct bpf_tcp_req_attrs, relocating
+ * each field and the size. Declared here rather than taken from vmlinux.h,
+ * so that the object builds against any kernel's headers (6.1's BTF has no
+ * such struct) and loads wherever the kfunc exists.
+ */
+struct bpf_tcp_req_attrs___sg {
+	__u32 rcv_tsval;
+	__u32 rcv_tsecr;
+	__u16 mss;
+	__u8 rcv_wscale;
+	__u8 snd_wscale;
+	__u8 ecn_ok;
+	__u8 wscale_ok;
+	__u8 sack_ok;
+	__u8 tstamp_ok;
+	__u8 usec_ts_ok;
+	__u8 reserved[3];
+} __attribute__((preserve_access_index));
+
+/*
+ * Weak: absent before 6.9, where the loader does not load this program.
+ * Linux 6.9 and 6.10 declare the first argument as struct sk_buff *, 6.11
+ * and later as struct __sk_buff *; libbpf accepts either for this
+ * declaration and the verifier takes the program's context for both.
+ */
+extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock___sg *sk,
+				   struct bpf_tcp_req_attrs___sg *attrs,
 				   int attrs__sz) __ksym __weak;
 
 /*
@@ -888,7 +931,7 @@ int synguard_tc(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct sg_meta *m = (void *)(long)skb->data_meta;
-	struct bpf_tcp_req_attrs attrs = {};
+	struct bpf_tcp_req_attrs___sg attrs = {};
 	struct bpf_sock_tuple t = {};
 	struct bpf_sock *sk;
 	struct sg_pkt pkt;
@@ -906,7 +949,7 @@ int synguard_tc(struct __sk_buff *skb)
 		return sg_verdict(SG_E_HANDOFF_PARSE, SG_TC_ACT_OK);
 
 	/* A full socket, not skc: the kfunc takes a referenced listener. */
-	sk = bpf_sk_lookup_tcp(skb, &t, sz, BPF_F_CURRENT_NETNS, 0);
+	sk = bpf_sk_lookup_tcp(skb, &t, sz, SG_CURRENT_NETNS, 0);
 	if (!sk)
 		return sg_verdict(SG_E_HANDOFF_NO_LISTENER, SG_TC_ACT_OK);
 	if (sk->state != BPF_TCP_LISTEN) {
@@ -930,8 +973,9 @@ int synguard_tc(struct __sk_buff *skb)
 		attrs.rcv_tsval = m->tsval;
 		attrs.rcv_tsecr = m->tsecr;
 	}
-	err = bpf_sk_assign_tcp_reqsk(skb, (struct sock *)sk, &attrs,
-				      sizeof(attrs));
+	err = bpf_sk_assign_tcp_reqsk(
+		skb, (struct sock___sg *)sk, &attrs,
+		bpf_core_type_size(struct bpf_tcp_req_attrs___sg));
 	bpf_sk_release(sk);
 	sg_count(err ? SG_E_HANDOFF_ERROR : SG_E_HANDOFF_OK);
 	return SG_TC_ACT_OK;

@@ -1333,7 +1333,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	pcpu = calloc((size_t)SG_STAT_MAX * ncpus, sizeof(*pcpu));
-	skel = synguard_bpf__open_and_load();
+	skel = sg_xdp_open_load();
 	if (!pcpu || !skel) {
 		fprintf(stderr, "fuzz_xdp: cannot load the BPF object: %s\n",
 			strerror(errno));

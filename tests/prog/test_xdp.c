@@ -1463,9 +1463,9 @@ int main(void)
 		sg_fail("setup", "libbpf_num_possible_cpus: %d", ncpus);
 		return sg_test_exit();
 	}
-	skel = synguard_bpf__open_and_load();
+	skel = sg_xdp_open_load();
 	if (!skel) {
-		sg_fail("setup", "synguard_bpf__open_and_load: %s",
+		sg_fail("setup", "cannot load the BPF object: %s",
 			strerror(errno));
 		return sg_test_exit();
 	}

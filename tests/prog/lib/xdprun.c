@@ -4,11 +4,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
 #include "common.h"
+#include "synguard.skel.h"
 #include "xdprun.h"
+
+struct synguard_bpf *sg_xdp_open_load(void)
+{
+	struct synguard_bpf *skel = synguard_bpf__open();
+	struct btf *vmlinux;
+	int kfunc = 0, err;
+
+	if (!skel)
+		return NULL;
+	/* The TC program needs the hand-off kfunc (Linux 6.9+); before
+	 * that, load what the kernel engine loads: the XDP program. */
+	vmlinux = btf__load_vmlinux_btf();
+	if (vmlinux) {
+		kfunc = btf__find_by_name_kind(vmlinux,
+					       "bpf_sk_assign_tcp_reqsk",
+					       BTF_KIND_FUNC) > 0;
+		btf__free(vmlinux);
+	}
+	if (!kfunc)
+		bpf_program__set_autoload(skel->progs.synguard_tc, false);
+	err = synguard_bpf__load(skel);
+	if (err) {
+		synguard_bpf__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
+	return skel;
+}
 
 const char *sg_verdict_name(__u32 v)
 {

@@ -9,6 +9,14 @@
 #include <linux/types.h>
 
 struct bpf_map;
+struct synguard_bpf;
+
+/*
+ * The synguard skeleton, opened and loaded as the running kernel allows:
+ * the TC hand-off program too where the kernel has its kfunc. NULL with
+ * errno set on failure.
+ */
+struct synguard_bpf *sg_xdp_open_load(void);
 
 /* "XDP_PASS", ..., or "verdict_N" for anything else. */
 const char *sg_verdict_name(__u32 v);
