@@ -117,7 +117,7 @@ struct sg_src {
 struct sg_info {
 	__u32 engine;	  /* enum sg_engine */
 	__u32 xdp_mode;	  /* enum xdp_attach_mode */
-	__u32 legacy;	  /* libxdp single-program mode */
+	__u32 legacy;	  /* enum sg_libxdp: 0 dispatcher, else single */
 	__u32 pid;	  /* daemon PID (0: not running) */
 	__u64 started;	  /* wall clock, seconds */
 	__u64 rotated;	  /* wall clock of the last key change, seconds */
@@ -126,6 +126,13 @@ struct sg_info {
 	__u32 key_file;	  /* 1: keys derived from a key file */
 	__u32 xdp_id;	  /* program ids */
 	__u32 tc_id;
+};
+
+/* How the XDP program is attached (sg_info.legacy). */
+enum sg_libxdp {
+	SG_LIBXDP_DISPATCHER = 0, /* a component of libxdp's dispatcher */
+	SG_LIBXDP_SINGLE = 1,	  /* alone: the kernel has no dispatcher */
+	SG_LIBXDP_REFUSED = 2,	  /* alone: the dispatcher refused synguard */
 };
 
 /* One epoch's cookie key. Slot for epoch E is E % SG_KEY_SLOTS. */

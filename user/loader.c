@@ -44,6 +44,20 @@ const char *sg_mode_name(enum xdp_attach_mode mode)
 	}
 }
 
+const char *sg_libxdp_name(__u32 how)
+{
+	switch (how) {
+	case SG_LIBXDP_DISPATCHER:
+		return "libxdp dispatcher";
+	case SG_LIBXDP_SINGLE:
+		return "single-program: no dispatcher support in this kernel";
+	case SG_LIBXDP_REFUSED:
+		return "single-program: the libxdp dispatcher refused synguard";
+	default:
+		return "unknown";
+	}
+}
+
 const char *sg_pin_root(const char *opt)
 {
 	const char *env = getenv(SG_PIN_ROOT_ENV);
@@ -150,31 +164,18 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-int sg_loader_open(struct sg_loader *l, const char *pin_root,
-		   const char *ifname, enum sg_engine engine)
+/*
+ * Open the skeleton for l->engine with every map pinned under l->pin_dir.
+ * Also how an attach attempt starts over: a bpf_object whose load failed
+ * cannot be loaded again.
+ */
+static int open_skel(struct sg_loader *l)
 {
-	struct bpf_map *map;
 	char path[PATH_MAX + 64];
+	struct bpf_map *map;
 	int err;
 
-	memset(l, 0, sizeof(*l));
-	if (strlen(pin_root) + IF_NAMESIZE + 2 > sizeof(l->pin_dir)) {
-		pr_warn("synguard: pin root path too long\n");
-		return -ENAMETOOLONG;
-	}
-	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
-	l->ifindex = if_nametoindex(ifname);
-	if (!l->ifindex) {
-		err = -errno;
-		pr_warn("synguard: no interface '%s' in this network namespace: "
-			"%s\n",
-			ifname, strerror(-err));
-		return err;
-	}
-	l->engine = engine;
-	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s/%s", pin_root, ifname);
-	snprintf(l->pin_root, sizeof(l->pin_root), "%s", pin_root);
-
+	synguard_bpf__destroy(l->skel);
 	l->skel = synguard_bpf__open();
 	if (!l->skel) {
 		err = -errno;
@@ -182,10 +183,10 @@ int sg_loader_open(struct sg_loader *l, const char *pin_root,
 			strerror(-err));
 		return err;
 	}
-	l->skel->rodata->sg_engine = engine;
+	l->skel->rodata->sg_engine = l->engine;
 	/* The kernel engine needs no TC program (and older kernels lack the
 	 * kfunc it calls, which would fail the whole load). */
-	if (engine == SG_ENGINE_KERNEL)
+	if (l->engine == SG_ENGINE_KERNEL)
 		bpf_program__set_autoload(l->skel->progs.synguard_tc, false);
 
 	bpf_object__for_each_map(map, l->skel->obj)
@@ -205,10 +206,40 @@ int sg_loader_open(struct sg_loader *l, const char *pin_root,
 	return 0;
 }
 
-/* Our XDP program attached to @ifindex, or another one, or none. */
-enum owner { OWNER_NONE, OWNER_US, OWNER_OTHER };
+int sg_loader_open(struct sg_loader *l, const char *pin_root,
+		   const char *ifname, enum sg_engine engine)
+{
+	int err;
 
-static enum owner xdp_owner(int ifindex, char *name, size_t len, __u32 *id)
+	memset(l, 0, sizeof(*l));
+	if (strlen(pin_root) + IF_NAMESIZE + 2 > sizeof(l->pin_dir)) {
+		pr_warn("synguard: pin root path too long\n");
+		return -ENAMETOOLONG;
+	}
+	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
+	l->ifindex = if_nametoindex(ifname);
+	if (!l->ifindex) {
+		err = -errno;
+		pr_warn("synguard: no interface '%s' in this network namespace: "
+			"%s\n",
+			ifname, strerror(-err));
+		return err;
+	}
+	l->engine = engine;
+	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s/%s", pin_root, ifname);
+	snprintf(l->pin_root, sizeof(l->pin_root), "%s", pin_root);
+	return open_skel(l);
+}
+
+/*
+ * What holds the XDP hook of @ifindex: nothing, synguard, a libxdp
+ * dispatcher without synguard (which synguard can join), or another
+ * program attached directly (which synguard never replaces).
+ */
+enum owner { OWNER_NONE, OWNER_US, OWNER_DISPATCHER, OWNER_OTHER };
+
+static enum owner xdp_owner(int ifindex, char *name, size_t len, __u32 *id,
+			    enum xdp_attach_mode *mode)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	struct xdp_program *p;
@@ -219,6 +250,7 @@ static enum owner xdp_owner(int ifindex, char *name, size_t len, __u32 *id)
 	p = xdp_multiprog__main_prog(mp);
 	if (!p)
 		p = xdp_multiprog__hw_prog(mp);
+	*mode = xdp_multiprog__attach_mode(mp);
 	if (p && xdp_multiprog__is_legacy(mp)) {
 		snprintf(name, len, "%s", xdp_program__name(p));
 		*id = xdp_program__id(p);
@@ -226,47 +258,201 @@ static enum owner xdp_owner(int ifindex, char *name, size_t len, __u32 *id)
 	} else if (p) {
 		/* A libxdp dispatcher: ours if one of its programs is. */
 		struct xdp_program *q = NULL;
+		size_t off;
 
-		o = OWNER_OTHER;
-		snprintf(name, len, "%s", "xdp-dispatcher");
+		o = OWNER_DISPATCHER;
 		*id = xdp_program__id(p);
-		while ((q = xdp_multiprog__next_prog(q, mp)))
+		off = snprintf(name, len, "libxdp dispatcher with");
+		while ((q = xdp_multiprog__next_prog(q, mp))) {
 			if (!strcmp(xdp_program__name(q), "synguard_xdp")) {
 				o = OWNER_US;
 				*id = xdp_program__id(q);
 			}
+			if (off < len)
+				off += snprintf(name + off, len - off, " %s",
+						xdp_program__name(q));
+		}
 	}
 	xdp_multiprog__close(mp);
 	return o;
 }
 
+/* The first line of a captured verifier or libxdp reason, for messages. */
+static void first_line(const char *s, char *buf, size_t len)
+{
+	size_t n = s ? strcspn(s, "\n") : 0;
+
+	snprintf(buf, len, "%.*s", (int)n, s ? s : "");
+}
+
+/*
+ * One attempt to load and attach in @mode: through libxdp (which uses its
+ * dispatcher where the kernel supports one, or joins the dispatcher that
+ * is there), or with @direct, as the interface's only program
+ * (LIBXDP_SKIP_DISPATCHER). Every attempt after the first starts from a
+ * fresh object.
+ */
+static int xdp_try(struct sg_loader *l, enum xdp_attach_mode mode, int direct)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts,
+			    .prog_name = "synguard_xdp");
+	const char *env = getenv("LIBXDP_SKIP_DISPATCHER");
+	char *saved = env ? strdup(env) : NULL;
+	int err;
+
+	if (l->attempts++ && (err = open_skel(l)))
+		goto out;
+	xopts.obj = l->skel->obj;
+	l->xdp = xdp_program__create(&xopts);
+	err = libxdp_get_error(l->xdp);
+	if (err) {
+		l->xdp = NULL;
+		goto out;
+	}
+	if (direct)
+		setenv("LIBXDP_SKIP_DISPATCHER", "1", 1);
+	err = xdp_program__attach(l->xdp, l->ifindex, mode, 0);
+	if (direct) {
+		if (saved)
+			setenv("LIBXDP_SKIP_DISPATCHER", saved, 1);
+		else
+			unsetenv("LIBXDP_SKIP_DISPATCHER");
+	}
+	if (err) {
+		xdp_program__close(l->xdp);
+		l->xdp = NULL;
+	}
+out:
+	free(saved);
+	return err;
+}
+
+/*
+ * Attach XDP in @mode (UNSPEC: native, else generic). Through libxdp's
+ * dispatcher where possible, so that other libxdp programs can share the
+ * interface; where the kernel refuses synguard as a dispatcher extension
+ * (Linux 6.12+ refuses extensions that change packet data in slots of
+ * dispatchers that do not, which libxdp 1.3's are), directly in the same
+ * mode. Joining a dispatcher that is already there has no such fallback:
+ * attaching directly would replace the programs in it.
+ */
+static int xdp_attach(struct sg_loader *l, enum xdp_attach_mode mode,
+		      int joining, const char *holder)
+{
+	enum xdp_attach_mode modes[2] = { mode, XDP_MODE_SKB };
+	int n = mode == XDP_MODE_UNSPEC ? 2 : 1, i, err = -EINVAL;
+	char why[256] = "";
+
+	if (mode == XDP_MODE_UNSPEC)
+		modes[0] = XDP_MODE_NATIVE;
+	for (i = 0; i < n; i++) {
+		sg_log_mute(1);
+		err = xdp_try(l, modes[i], 0);
+		first_line(sg_log_captured("Extension program"), why,
+			   sizeof(why));
+		sg_log_mute(0);
+		if (!err) {
+			l->libxdp = SG_LIBXDP_DISPATCHER;
+			break;
+		}
+		if (joining) {
+			pr_warn("synguard: couldn't add synguard to the %s on %s "
+				"(%s XDP): %s%s%s; synguard will not replace "
+				"it\n",
+				holder, l->ifname, sg_mode_name(modes[i]),
+				strerror(-err), *why ? ": " : "", why);
+			if (*why)
+				pr_warn("synguard: this libxdp's dispatcher "
+					"predates the kernel's check on "
+					"programs that change packet data; "
+					"remove the other programs or use a "
+					"libxdp with that support\n");
+			return err;
+		}
+		sg_log_mute(1);
+		err = xdp_try(l, modes[i], 1);
+		sg_log_mute(0);
+		if (!err) {
+			l->libxdp = *why ? SG_LIBXDP_REFUSED : SG_LIBXDP_SINGLE;
+			if (*why)
+				pr_info("synguard: libxdp's dispatcher refused "
+					"synguard on %s (kernel: \"%s\"); "
+					"attached directly (single-program "
+					"mode)\n",
+					l->ifname, why);
+			break;
+		}
+		if (i + 1 < n)
+			pr_info("synguard: %s XDP on %s failed (%s), trying "
+				"%s\n",
+				sg_mode_name(modes[i]), l->ifname,
+				strerror(-err), sg_mode_name(modes[i + 1]));
+	}
+	if (err) {
+		const char *log = sg_log_captured(NULL);
+
+		pr_warn("synguard: couldn't attach XDP to %s: %s\n", l->ifname,
+			strerror(-err));
+		if (log && *log && sg_log_level < SG_LOG_DEBUG)
+			pr_warn("synguard: last library messages:\n%s", log);
+		return err;
+	}
+	l->xdp_attached = 1;
+	l->mode = xdp_program__is_attached(l->xdp, l->ifindex);
+	if (l->libxdp == SG_LIBXDP_DISPATCHER) {
+		/* libxdp falls back to one program itself where the kernel
+		 * has no dispatcher support at all. */
+		struct xdp_multiprog *mp =
+			xdp_multiprog__get_from_ifindex(l->ifindex);
+
+		if (!libxdp_get_error(mp) && mp) {
+			if (xdp_multiprog__is_legacy(mp))
+				l->libxdp = SG_LIBXDP_SINGLE;
+			xdp_multiprog__close(mp);
+		}
+	}
+	return 0;
+}
+
 int sg_loader_attach(struct sg_loader *l, enum xdp_attach_mode mode)
 {
-	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = l->skel->obj,
-			    .prog_name = "synguard_xdp");
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = l->ifindex,
 			    .attach_point = BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, tco, .handle = SG_TC_HANDLE,
 			    .priority = SG_TC_PRIO);
-	char name[64] = "";
+	enum xdp_attach_mode held = XDP_MODE_UNSPEC;
+	char name[256] = "";
+	enum owner owner;
 	__u32 id = 0;
 	int err;
 
-	sg_log_libbpf_muted = 1; /* until XDP is attached */
-	switch (xdp_owner(l->ifindex, name, sizeof(name), &id)) {
+	sg_log_mute(1); /* an empty hook is the normal answer */
+	owner = xdp_owner(l->ifindex, name, sizeof(name), &id, &held);
+	sg_log_mute(0);
+	switch (owner) {
 	case OWNER_US:
-		sg_log_libbpf_muted = 0;
 		pr_warn("synguard: synguard is already attached to %s (XDP "
 			"program id %u); if no 'synguard run' owns it any more, "
 			"remove it with 'synguard detach %s'\n",
 			l->ifname, id, l->ifname);
 		return -EBUSY;
 	case OWNER_OTHER:
-		sg_log_libbpf_muted = 0;
 		pr_warn("synguard: another XDP program (%s, id %u) is attached "
 			"to %s; synguard will not replace it\n",
 			name, id, l->ifname);
 		return -EBUSY;
+	case OWNER_DISPATCHER:
+		if (mode != XDP_MODE_UNSPEC && mode != held) {
+			pr_warn("synguard: the %s on %s runs in %s mode; "
+				"synguard can only join it in that mode (not "
+				"--mode %s)\n",
+				name, l->ifname, sg_mode_name(held),
+				sg_mode_name(mode));
+			return -EBUSY;
+		}
+		pr_info("synguard: joining the %s on %s\n", name, l->ifname);
+		mode = held;
+		break;
 	case OWNER_NONE:
 		break;
 	}
@@ -275,45 +461,14 @@ int sg_loader_attach(struct sg_loader *l, enum xdp_attach_mode mode)
 	l->pin_dir_created = access(l->pin_dir, F_OK) != 0;
 	err = mkdir_p(l->pin_dir);
 	if (err) {
-		sg_log_libbpf_muted = 0;
 		pr_warn("synguard: couldn't create pin directory %s: %s\n",
 			l->pin_dir, strerror(-err));
 		return err;
 	}
 
-	l->xdp = xdp_program__create(&xopts);
-	err = libxdp_get_error(l->xdp);
-	if (err) {
-		sg_log_libbpf_muted = 0;
-		l->xdp = NULL;
-		pr_warn("synguard: couldn't create the XDP program: %s\n",
-			strerror(-err));
+	err = xdp_attach(l, mode, owner == OWNER_DISPATCHER, name);
+	if (err)
 		return err;
-	}
-	err = xdp_program__attach(
-		l->xdp, l->ifindex,
-		mode == XDP_MODE_UNSPEC ? XDP_MODE_NATIVE : mode, 0);
-	if (err && mode == XDP_MODE_UNSPEC) {
-		pr_info("synguard: native XDP on %s failed (%s), trying generic\n",
-			l->ifname, strerror(-err));
-		err = xdp_program__attach(l->xdp, l->ifindex, XDP_MODE_SKB, 0);
-	}
-	if (err) {
-		pr_warn("synguard: couldn't attach XDP to %s: %s\n", l->ifname,
-			strerror(-err));
-		return err;
-	}
-	l->xdp_attached = 1;
-	l->mode = xdp_program__is_attached(l->xdp, l->ifindex);
-	{
-		struct xdp_multiprog *mp =
-			xdp_multiprog__get_from_ifindex(l->ifindex);
-
-		if (!libxdp_get_error(mp) && mp) {
-			l->legacy = xdp_multiprog__is_legacy(mp);
-			xdp_multiprog__close(mp);
-		}
-	}
 
 	if (l->engine != SG_ENGINE_OWN)
 		return 0;
@@ -384,11 +539,13 @@ void sg_loader_close(struct sg_loader *l)
 int sg_detach_iface(const char *pin_root, const char *ifname)
 {
 	int ifindex = if_nametoindex(ifname), err, ret = 0;
-	char name[64] = "";
+	enum xdp_attach_mode held;
+	char name[256] = "";
 	__u32 id = 0;
 
 	if (ifindex) {
-		if (xdp_owner(ifindex, name, sizeof(name), &id) == OWNER_US) {
+		if (xdp_owner(ifindex, name, sizeof(name), &id, &held) ==
+		    OWNER_US) {
 			struct xdp_multiprog *mp =
 				xdp_multiprog__get_from_ifindex(ifindex);
 
@@ -425,9 +582,9 @@ int sg_detach_iface(const char *pin_root, const char *ifname)
 					id, ifname);
 			}
 		}
-		sg_log_libbpf_muted = 1; /* no clsact at all is fine here */
+		sg_log_mute(1); /* no clsact at all is fine here */
 		err = tc_detach(ifindex, 0);
-		sg_log_libbpf_muted = 0;
+		sg_log_mute(0);
 		if (!err)
 			pr_info("synguard: removed the TC filter from %s\n",
 				ifname);

@@ -24,7 +24,8 @@ struct sg_loader {
 	int ifindex;
 	enum sg_engine engine;
 	enum xdp_attach_mode mode; /* what we got */
-	int legacy;		   /* libxdp single-program mode */
+	enum sg_libxdp libxdp;	   /* through the dispatcher or not, why */
+	int attempts;		   /* objects loaded so far */
 	char pin_dir[PATH_MAX];	   /* <pin root>/<ifname> */
 	char pin_root[PATH_MAX];
 	int pin_dir_created; /* by this run: remove it if start fails */
@@ -68,5 +69,7 @@ int sg_detach_iface(const char *pin_root, const char *ifname);
 int sg_unpin(const char *pin_root, const char *ifname);
 
 const char *sg_mode_name(enum xdp_attach_mode mode);
+/* How the program is attached (enum sg_libxdp), for logs and status. */
+const char *sg_libxdp_name(__u32 how);
 
 #endif /* SG_LOADER_H */

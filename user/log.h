@@ -22,6 +22,17 @@ extern enum sg_log_level sg_log_level;
  */
 extern int sg_log_libbpf_muted;
 
+/*
+ * Mute library warnings (on = 1) and start keeping them, or stop muting;
+ * what was kept stays readable with sg_log_captured() until the next mute.
+ */
+void sg_log_mute(int on);
+/*
+ * The kept library output from the line holding @needle on (NULL when no
+ * line holds it), or all of it when @needle is NULL.
+ */
+const char *sg_log_captured(const char *needle);
+
 void sg_log_init(enum sg_log_level level);
 __attribute__((format(printf, 2, 3))) void sg_log(enum sg_log_level level,
 						  const char *fmt, ...);

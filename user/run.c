@@ -777,7 +777,7 @@ static void write_info(struct sg_loader *l, const struct keyring *kr,
 
 	info->engine = l->engine;
 	info->xdp_mode = l->mode;
-	info->legacy = l->legacy;
+	info->legacy = l->libxdp;
 	info->pid = getpid();
 	info->key_period = kr->period;
 	info->key_file = kr->from_file;
@@ -903,10 +903,9 @@ int cmd_run(int argc, char **argv)
 	}
 
 	ports_string(o.ports, portstr, sizeof(portstr));
-	pr_info("synguard: ready on %s: XDP %s%s, engine %s, ports %s, keys %s "
+	pr_info("synguard: ready on %s: XDP %s (%s), engine %s, ports %s, keys %s "
 		"every %us, metrics %s, pins %s\n",
-		l.ifname, sg_mode_name(l.mode),
-		l.legacy ? " (single-program)" : " (libxdp dispatcher)",
+		l.ifname, sg_mode_name(l.mode), sg_libxdp_name(l.libxdp),
 		engine == SG_ENGINE_OWN ? "own" : "kernel", portstr,
 		kr.from_file ? "from key file" : "random", kr.period,
 		metrics ? o.metrics : "off", l.pin_dir);

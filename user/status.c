@@ -60,12 +60,6 @@ static const char *engine_name(__u32 e)
 				       "unknown";
 }
 
-static const char *libxdp_mode(__u32 legacy)
-{
-	return legacy ? "single-program (libxdp dispatcher unavailable)" :
-			"libxdp dispatcher";
-}
-
 /* Is our program (@id, or by name) a component of the dispatcher? */
 static int in_dispatcher(int ifindex, __u32 id)
 {
@@ -109,7 +103,7 @@ static void probe_attached(struct iface_status *s)
 			    .priority = SG_TC_PRIO);
 	char name[BPF_OBJ_NAME_LEN];
 
-	sg_log_libbpf_muted = 1; /* absent things are the normal answer */
+	sg_log_mute(1); /* absent things are the normal answer */
 	if (!bpf_xdp_query(s->ifindex, 0, &xq)) {
 		switch (xq.attach_mode) {
 		case XDP_ATTACHED_DRV:
@@ -146,7 +140,7 @@ static void probe_attached(struct iface_status *s)
 	}
 	if (!bpf_tc_query(&hook, &tco))
 		s->tc_now = tco.prog_id;
-	sg_log_libbpf_muted = 0;
+	sg_log_mute(0);
 }
 
 static void gather(const char *root, const char *ifname, struct iface_status *s)
@@ -193,7 +187,7 @@ static void print_text(const struct iface_status *s, int first)
 			       "daemon", when);
 		printf("  %-11s %s\n", "engine", engine_name(in->engine));
 		printf("  %-11s %s, %s\n", "XDP mode",
-		       sg_mode_name(in->xdp_mode), libxdp_mode(in->legacy));
+		       sg_mode_name(in->xdp_mode), sg_libxdp_name(in->legacy));
 		printf("  %-11s XDP id %u, TC id %u%s\n", "programs",
 		       in->xdp_id, in->tc_id,
 		       in->engine == SG_ENGINE_KERNEL && !in->tc_id ?
@@ -252,6 +246,7 @@ static void print_json(const struct iface_status *s, int first)
 		printf("      \"pid\": %u,\n      \"running\": %s,\n"
 		       "      \"started\": %llu,\n      \"engine\": \"%s\",\n"
 		       "      \"xdp_mode\": \"%s\",\n      \"legacy\": %s,\n"
+		       "      \"libxdp\": \"%s\",\n"
 		       "      \"xdp_id\": %u,\n      \"tc_id\": %u,\n"
 		       "      \"key_period\": %u,\n"
 		       "      \"key_source\": \"%s\",\n"
@@ -259,8 +254,12 @@ static void print_json(const struct iface_status *s, int first)
 		       in->pid, s->alive ? "true" : "false",
 		       (unsigned long long)in->started, engine_name(in->engine),
 		       sg_mode_name(in->xdp_mode),
-		       in->legacy ? "true" : "false", in->xdp_id, in->tc_id,
-		       in->key_period, in->key_file ? "file" : "random",
+		       in->legacy ? "true" : "false",
+		       in->legacy == SG_LIBXDP_DISPATCHER ? "dispatcher" :
+		       in->legacy == SG_LIBXDP_REFUSED	  ? "refused" :
+							    "single",
+		       in->xdp_id, in->tc_id, in->key_period,
+		       in->key_file ? "file" : "random",
 		       (unsigned long long)in->rotations,
 		       (unsigned long long)in->rotated);
 	printf("      \"present\": %s,\n      \"ifindex\": %d,\n",
