@@ -20,6 +20,14 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+# The kernel types the BPF programs are built with: a minimal header
+# shipped in the tree (UAPI types only, see tools/vmlinux/), so that the
+# build does not depend on the build host's kernel. VMLINUX_H=FILE builds
+# against another (e.g. a full `bpftool btf dump ... format c` of some
+# kernel); BTF=FILE is what `make vmlinux-h` regenerates the shipped one from.
+VMLINUX_H ?= bpf/vmlinux/vmlinux.h
+BTF       ?= /sys/kernel/btf/vmlinux
+
 BPF_CFLAGS := -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUTPUT) -Ibpf -I/usr/include/$(MULTIARCH) -MMD -MP
 CFLAGS     ?= -O2 -g
@@ -42,9 +50,10 @@ PROG_LIB   := $(wildcard tests/prog/lib/*.c)
 # Debian 12 packages needed to build and test.
 DEPS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	gcc make libc6-dev iproute2 ethtool netsniff-ng python3 clang-format \
-	libclang-rt-14-dev libmicrohttpd-dev prometheus clang-19 nftables curl conntrack
+	libclang-rt-14-dev libmicrohttpd-dev prometheus clang-19 nftables curl conntrack \
+	xdp-tools
 
-.PHONY: all help deps check test bpf user tests format format-check clean demo
+.PHONY: all help deps check check-kernels test bpf user tests format format-check clean demo vmlinux-h FORCE
 
 all: $(OUTPUT)/synguard ## Build the BPF object, skeleton and the synguard binary
 
@@ -67,9 +76,23 @@ bpf: $(BPF_OBJ) $(SKEL) ## Build the BPF object and skeleton only
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/asan $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/vmlinux.h: | $(OUTPUT)
-	$(call msg,GEN,$@)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+# A copy of $(VMLINUX_H), rewritten only when its content changes, so that
+# switching VMLINUX_H rebuilds the objects and nothing else does.
+$(OUTPUT)/vmlinux.h: FORCE | $(OUTPUT)
+	$(Q)cmp -s $(VMLINUX_H) $@ 2>/dev/null || { \
+		printf '  %-8s %s\n' GEN "$@ (from $(VMLINUX_H))"; \
+		cp $(VMLINUX_H) $@.tmp && mv -f $@.tmp $@; }
+
+$(OUTPUT)/gen_vmlinux_h: tools/vmlinux/gen_vmlinux_h.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -lbpf -lelf -lz -o $@
+
+vmlinux-h: $(OUTPUT)/gen_vmlinux_h ## Regenerate bpf/vmlinux/vmlinux.h from BTF=FILE (default: this kernel's)
+	$(Q)$< $(BTF) "Linux $$(uname -r)" > $(OUTPUT)/vmlinux-min.h.tmp
+	$(Q)mv -f $(OUTPUT)/vmlinux-min.h.tmp bpf/vmlinux/vmlinux.h
+	@echo "wrote bpf/vmlinux/vmlinux.h from $(BTF)"
+
+FORCE:
 
 $(BPF_OBJ): bpf/synguard.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
@@ -112,16 +135,30 @@ $(OUTPUT)/tests/sgrun: tests/prog/sgrun.c $(PROG_LIB) $(SKEL) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/prog/lib $< $(PROG_LIB) $(LDLIBS) -o $@
 
-tests: $(UNIT_BINS) $(PROG_BINS) $(OUTPUT)/asan/synguard $(OUTPUT)/tests/sgrun $(OUTPUT)/fuzz/fuzz_xdp ## Build the test programs
+# Loads an object per engine and reports the verifier's instruction counts
+# (tests/build/test_clang19.sh, tests/kernels/load.sh).
+$(OUTPUT)/tests/bpfload: tests/build/bpfload.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -lbpf -lelf -lz -o $@
+
+tests: $(UNIT_BINS) $(PROG_BINS) $(OUTPUT)/asan/synguard $(OUTPUT)/tests/sgrun $(OUTPUT)/tests/bpfload $(OUTPUT)/fuzz/fuzz_xdp ## Build the test programs
 
 check: deps ## Install deps, build everything, run every test
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)tests/run.sh
 
+# Booting Debian's kernels under qemu (tools/kvm/) needs these as well.
+KVM_DEPS := qemu-system-x86 busybox-static zstd xz-utils kmod xdp-tools
+
+check-kernels: deps ## Boot Debian's 6.1 and 6.12 under qemu, run the suite on them and on this kernel (root, ~25 min)
+	$(Q)$(MAKE) --no-print-directory deps DEPS="$(KVM_DEPS)"
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)tests/kernels/check-kernels.sh
+
 test: all tests ## Run the tests without touching packages
 	$(Q)tests/run.sh
 
-FORMAT_FILES = $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/prog/*.c tests/prog/lib/*.[ch] tests/fuzz/*.[ch] tests/build/*.c tools/bench/*.c)
+FORMAT_FILES = $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/prog/*.c tests/prog/lib/*.[ch] tests/fuzz/*.[ch] tests/build/*.c tools/bench/*.c tools/vmlinux/*.c)
 
 format: ## Reformat the C sources with clang-format
 	$(Q)clang-format -i $(FORMAT_FILES)

@@ -13,9 +13,9 @@
 set -u
 cd "$(dirname "$0")/.."
 
-out=.output/test-logs
-mkdir -p "$out"
-passed=0 failed=0 skipped=0
+RUN_LOGS=.output/test-logs
+# shellcheck source=tests/runlib.sh
+source tests/runlib.sh
 
 selected() {
 	local name=$1 w
@@ -26,29 +26,6 @@ selected() {
 	return 1
 }
 FILTER=("$@")
-
-run_one() {
-	local name=$1; shift
-	local log="$out/$name.log" rc p f s
-	echo "== $name"
-	"$@" >"$log" 2>&1
-	rc=$?
-	grep -E '^(PASS|FAIL|SKIP): ' "$log" | grep -v '^PASS: ' || true
-	p=$(grep -c '^PASS: ' "$log")
-	f=$(grep -c '^FAIL: ' "$log")
-	s=$(grep -c '^SKIP: ' "$log")
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "FAIL: $name: exited $rc without reporting a failure (see $log)"
-		tail -n 20 "$log" | sed 's/^/    /'
-		f=1
-	fi
-	echo "   $p passed, $f failed, $s skipped"
-	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-}
-
-# Sanitizers: fail hard, report leaks.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 for t in .output/tests/test_*; do
 	[ -x "$t" ] || continue
@@ -61,5 +38,4 @@ for t in tests/*/test_*.sh; do
 	selected "$name" "${FILTER[@]}" && run_one "$name" bash "$t"
 done
 
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+run_summary

@@ -22,7 +22,6 @@ cd "$(dirname "$0")/../.." || exit 1
 
 OUT=.output/clang19
 CLANG19=${CLANG19:-clang-19}
-CC=${CC:-gcc}
 failed=0
 
 pass() { echo "PASS: $1"; }
@@ -55,8 +54,8 @@ bpf_cflags=$(printf '%s\n' "$bpf_cflags" | sed 's/ -MMD//; s/ -MP//')
 [ -e .output/synguard.bpf.o ] || make --no-print-directory -s .output/synguard.bpf.o >/dev/null 2>&1
 
 # The loader.
-if ! $CC -O2 -g -Wall -Wextra -Werror -std=gnu11 tests/build/bpfload.c \
-	-lbpf -lelf -lz -o "$OUT/bpfload" 2>"$OUT/bpfload.log"; then
+LOAD=.output/tests/bpfload
+if ! make --no-print-directory -s "$LOAD" >"$OUT/bpfload.log" 2>&1; then
 	fail "bpfload builds" "$(head -n 5 "$OUT/bpfload.log")"
 	exit 1
 fi
@@ -66,7 +65,7 @@ load() {
 	local cc=$1 obj=$2 engine out rc line name desc
 	for engine in own kernel; do
 		name="$cc engine $engine"
-		out=$("$OUT/bpfload" "$obj" "$engine" 2>&1)
+		out=$("$LOAD" "$obj" "$engine" 2>&1)
 		rc=$?
 		if [ "$rc" -eq 3 ]; then
 			skip "$name" "$(sed -n 's/^skip: //p' <<<"$out")"

@@ -556,8 +556,10 @@ e2e_flood_start() {
 	local args=(--dev "$E2E_DEV_A" --conf "$cfg" --cpus 1 --num "$cap"
 		--no-sock-mem --notouch-irq --no-cpu-stats)
 	if [ "$rate" -gt 0 ]; then args+=(--rate "${rate}pps"); else args+=(--gap 0); fi
-	ip netns exec "$E2E_NS_A" timeout -s INT -k 2 "$dur" trafgen "${args[@]}" \
-		</dev/null >"$out" 2>&1 &
+	# From the run directory: trafgen maps a scratch file in its working
+	# directory (MAP_SHARED), which some file systems refuse.
+	(cd "$E2E_RUN" && exec ip netns exec "$E2E_NS_A" timeout -s INT -k 2 "$dur" \
+		trafgen "${args[@]}" </dev/null >"$out" 2>&1) &
 	pid=$!
 	_e2e_record_pid "$pid"
 	echo "$pid $i" >>"$E2E_RUN/floods"

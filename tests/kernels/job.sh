@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# One kernel's part of `make check-kernels`: run inside a guest booted by
+# tools/kvm/vm.sh (or directly on this machine for its own kernel). Logs go
+# to .output/kvm/logs/LABEL/, one per test, for tests/kernels/matrix.py.
+#
+#   KJ_LABEL=6.1.0-50-amd64 KJ_ENGINES="kernel" KJ_JOIN=1 tests/kernels/job.sh
+#
+# KJ_ENGINES  engines this kernel must run (each runs the hand-off suite)
+# KJ_JOIN     1/0: synguard must / must not share the interface with
+#             xdp-filter through libxdp's dispatcher (unset: either)
+# KJ_OBJS     extra NAME=OBJ objects to load besides the shipped build
+# KJ_SCALE    "emulated": smaller transfers, fewer probes, shorter floods
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+: "${KJ_LABEL:?}" "${KJ_ENGINES:?}"
+RUN_LOGS=.output/kvm/logs/$KJ_LABEL
+rm -rf "$RUN_LOGS"
+# shellcheck source=tests/runlib.sh
+source tests/runlib.sh
+
+if [ "${KJ_SCALE:-}" = emulated ]; then
+	export E2E_XFER_BYTES=${E2E_XFER_BYTES:-2000000}
+	export E2E_PROBES=${E2E_PROBES:-100}
+	export E2E_FLOOD_SECONDS=${E2E_FLOOD_SECONDS:-4}
+fi
+echo "kernel $(uname -r), engines: $KJ_ENGINES, libxdp sharing expected: ${KJ_JOIN:-either}"
+
+# shellcheck disable=SC2086
+run_one load bash tests/kernels/load.sh "$KJ_ENGINES" \
+	"shipped header=.output/synguard.bpf.o" ${KJ_OBJS:-}
+run_one test_xdp .output/tests/test_xdp
+for engine in $KJ_ENGINES; do
+	run_one "test_handoff.$engine" bash tests/e2e/test_handoff.sh "$engine" "native generic"
+done
+run_one test_coexist env ${KJ_JOIN:+SG_EXPECT_JOIN=$KJ_JOIN} bash tests/e2e/test_coexist.sh
+run_summary
