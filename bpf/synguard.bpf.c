@@ -127,12 +127,25 @@ static __always_inline int sg_mac_addrs(struct xdp_md *ctx, struct sg_pkt *pkt,
 /* Hand-off engine, fixed at load time (dead engine code is pruned). */
 const volatile __u32 sg_engine = SG_ENGINE_OWN;
 
-/* What the SYN path decided, handed to sg_emit_synack(). */
+/*
+ * What the SYN path decided, and everything sg_emit_synack() needs from
+ * the SYN and the config: it is a global function, which sees nothing but
+ * its arguments.
+ */
 struct sg_synack {
 	__u32 isn;   /* our sequence number: the cookie */
 	__u32 tsval; /* our TSval when ts */
 	__u32 ts;    /* timestamps negotiated */
 	struct sg_attrs a;
+	__u32 cisn;	  /* the client's ISN */
+	__u32 peer_tsval; /* the client's TSval, echoed when ts */
+	__u32 l3off;	  /* IP header offset in the SYN */
+	__u32 ports;	  /* as loaded from the SYN */
+	__u32 v6;
+	__u16 mss; /* our MSS for the family */
+	__u16 window;
+	__u8 wscale; /* our shift */
+	__u8 ttl;
 };
 
 static __always_inline __u32 sg_src_slot4(__u32 saddr)
@@ -375,24 +388,34 @@ static __always_inline int sg_syn_own(struct xdp_md *ctx, struct sg_pkt *pkt,
 /*
  * Rewrite the SYN in @ctx into the SYN-ACK @r describes and return XDP_TX
  * (or the drop verdict when the frame cannot be resized).
+ *
+ * A global function: the verifier checks it once, for any SYN-ACK,
+ * instead of once for every combination of header layout and options the
+ * SYN paths arrive with. Older verifiers (Linux 6.1) cannot prune those
+ * combinations and give up at their 1M-instruction limit otherwise.
  */
-static __always_inline int sg_emit_synack(struct xdp_md *ctx,
-					  struct sg_pkt *pkt,
-					  const struct sg_config *cfg,
-					  const struct sg_opts *o, __u32 cisn,
-					  const struct sg_synack *r)
+__attribute__((noinline)) int sg_emit_synack(struct xdp_md *ctx,
+					     struct sg_synack *r)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u32 l3off = pkt->l3off, iplen, tcplen, saddr = 0, daddr = 0;
+	void *data, *data_end;
+	__u32 l3off, iplen, tcplen, saddr = 0, daddr = 0;
 	__u32 ow[6], n;
 	struct tcphdr *th;
 	__u64 sum;
 	int delta;
 
+	if (!r)
+		return XDP_ABORTED;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	/* Bounded for the verifier: at most two VLAN tags. */
+	l3off = r->l3off;
+	if (l3off > sizeof(struct ethhdr) + 8)
+		return sg_verdict(SG_V_DROP_MALFORMED_L2, XDP_DROP);
+
 	/* The sum of both addresses for the pseudo header: it does not
 	 * change when they are swapped. */
-	if (pkt->v6) {
+	if (r->v6) {
 		struct ipv6hdr *ip6 = data + l3off;
 		struct in6_addr tmp;
 		__u32 *s, *d;
@@ -421,13 +444,12 @@ static __always_inline int sg_emit_synack(struct xdp_md *ctx,
 
 	/* Options, as stored words: MSS, then TS (with SACK-permitted in
 	 * its padding) or SACK-permitted alone, then window scale. */
-	ow[0] = 0x0402 | (__u32)bpf_htons(pkt->v6 ? cfg->mss6 : cfg->mss4)
-				 << 16;
+	ow[0] = 0x0402 | (__u32)bpf_htons(r->mss) << 16;
 	if (r->ts) {
 		ow[1] = r->a.sack ? bpf_htonl(0x0402080a) :
 				    bpf_htonl(0x0101080a);
 		ow[2] = bpf_htonl(r->tsval);
-		ow[3] = bpf_htonl(o->tsval);
+		ow[3] = bpf_htonl(r->peer_tsval);
 		n = 4;
 	} else if (r->a.sack) {
 		ow[1] = bpf_htonl(0x01010402);
@@ -436,7 +458,7 @@ static __always_inline int sg_emit_synack(struct xdp_md *ctx,
 		n = 1;
 	}
 	if (r->a.wscale != SG_WSCALE_NONE) {
-		ow[n & 7] = bpf_htonl(0x01030300 | cfg->wscale);
+		ow[n & 7] = bpf_htonl(0x01030300 | r->wscale);
 		n++;
 	}
 	tcplen = sizeof(struct tcphdr) + n * 4;
@@ -452,7 +474,7 @@ static __always_inline int sg_emit_synack(struct xdp_md *ctx,
 		return sg_verdict(SG_V_DROP_ADJUST, XDP_DROP);
 	sg_swap_mac(data);
 
-	if (pkt->v6) {
+	if (r->v6) {
 		struct ipv6hdr *ip6 = data + l3off;
 
 		if ((void *)(ip6 + 1) > data_end)
@@ -460,7 +482,7 @@ static __always_inline int sg_emit_synack(struct xdp_md *ctx,
 		*(__u32 *)ip6 = bpf_htonl(0x60000000); /* no class, no label */
 		ip6->payload_len = bpf_htons(tcplen);
 		ip6->nexthdr = SG_IPPROTO_TCP;
-		ip6->hop_limit = cfg->ttl;
+		ip6->hop_limit = r->ttl;
 		sum += bpf_htonl(tcplen) + bpf_htonl(SG_IPPROTO_TCP);
 		th = (void *)(ip6 + 1);
 	} else {
@@ -475,7 +497,7 @@ static __always_inline int sg_emit_synack(struct xdp_md *ctx,
 		iph->tot_len = bpf_htons(iplen + tcplen);
 		iph->id = 0;
 		iph->frag_off = bpf_htons(0x4000);
-		iph->ttl = cfg->ttl;
+		iph->ttl = r->ttl;
 		iph->protocol = SG_IPPROTO_TCP;
 		iph->saddr = daddr;
 		iph->daddr = saddr;
@@ -484,7 +506,7 @@ static __always_inline int sg_emit_synack(struct xdp_md *ctx,
 		 * forwarding (~7 ns per SYN-ACK, measured). */
 		isum = (__u64)bpf_htons(0x4500) + bpf_htons(iplen + tcplen) +
 		       bpf_htons(0x4000) +
-		       (__u16)(cfg->ttl | SG_IPPROTO_TCP << 8) + saddr + daddr;
+		       (__u16)(r->ttl | SG_IPPROTO_TCP << 8) + saddr + daddr;
 		iph->check = sg_csum_fold(isum);
 		sum += bpf_htonl((SG_IPPROTO_TCP << 16) | tcplen);
 		th = (void *)(iph + 1);
@@ -497,11 +519,11 @@ static __always_inline int sg_emit_synack(struct xdp_md *ctx,
 		__u32 flags =
 			SG_TCP_SYN | SG_TCP_ACK | (r->a.ecn ? SG_TCP_ECE : 0);
 
-		w[0] = (pkt->ports >> 16) | (pkt->ports << 16);
+		w[0] = (r->ports >> 16) | (r->ports << 16);
 		w[1] = bpf_htonl(r->isn);
-		w[2] = bpf_htonl(cisn + 1);
+		w[2] = bpf_htonl(r->cisn + 1);
 		w[3] = (tcplen / 4) << 4 | flags << 8 |
-		       (__u32)bpf_htons(cfg->window) << 16;
+		       (__u32)bpf_htons(r->window) << 16;
 		sum += (__u64)w[0] + w[1] + w[2] + w[3];
 		/* Unrolled by hand: n is 1, 2, 3, 4 or 5 words. */
 		SG_PUT_OPT(0);
@@ -690,7 +712,16 @@ static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
 					     XDP_PASS);
 	if (pkt->l4len > pkt->doff)
 		sg_count(SG_E_SYN_PAYLOAD);
-	return sg_emit_synack(ctx, pkt, cfg, o, cisn, &r);
+	r.cisn = cisn;
+	r.peer_tsval = o->tsval;
+	r.l3off = pkt->l3off;
+	r.ports = pkt->ports;
+	r.v6 = pkt->v6;
+	r.mss = pkt->v6 ? cfg->mss6 : cfg->mss4;
+	r.window = cfg->window;
+	r.wscale = cfg->wscale;
+	r.ttl = cfg->ttl;
+	return sg_emit_synack(ctx, &r);
 }
 
 /*

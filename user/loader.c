@@ -543,6 +543,8 @@ int sg_detach_iface(const char *pin_root, const char *ifname)
 	char name[256] = "";
 	__u32 id = 0;
 
+	/* A dispatcher's state lives in libxdp's bpffs: the one run used. */
+	sg_libxdp_bpffs(pin_root);
 	if (ifindex) {
 		if (xdp_owner(ifindex, name, sizeof(name), &id, &held) ==
 		    OWNER_US) {

@@ -6,7 +6,9 @@
  * ENGINE is own or kernel: the value of the .rodata constant sg_engine
  * (found through the object's BTF, so no skeleton of this particular
  * object is needed). Like the loader (user/loader.c), the kernel engine
- * does not load the TC program. Maps are not pinned.
+ * does not load the TC program. own-xdp: the own engine's XDP program
+ * alone (what the fixture suite runs, also where the kfunc is missing).
+ * Maps are not pinned.
  *
  * Output, one line per program, then exit 0 (all loaded) or 1; exit 3
  * with a "skip: why" line when the own engine's kfunc is missing (as
@@ -120,7 +122,7 @@ static long processed(const char *log)
  * @log_size. With @report, print one line per program (the failure
  * reason from @why when the caller has it). 0 when everything loaded.
  */
-static int load(const char *path, unsigned int engine, __u32 level,
+static int load(const char *path, unsigned int engine, int with_tc, __u32 level,
 		size_t log_size, int report, char **why)
 {
 	struct bpf_program *prog;
@@ -147,7 +149,7 @@ static int load(const char *path, unsigned int engine, __u32 level,
 	i = 0;
 	bpf_object__for_each_program(prog, obj)
 	{
-		if (engine && !strcmp(bpf_program__name(prog), "synguard_tc"))
+		if (!with_tc && !strcmp(bpf_program__name(prog), "synguard_tc"))
 			bpf_program__set_autoload(prog, false);
 		logs[i] = calloc(1, log_size);
 		if (!logs[i])
@@ -209,25 +211,26 @@ int main(int argc, char **argv)
 {
 	unsigned int engine;
 	char *why = NULL;
-	int err;
+	int err, with_tc;
 
-	if (argc != 3 ||
-	    (strcmp(argv[2], "own") && strcmp(argv[2], "kernel"))) {
-		fprintf(stderr, "usage: %s OBJ own|kernel\n", argv[0]);
+	if (argc != 3 || (strcmp(argv[2], "own") && strcmp(argv[2], "kernel") &&
+			  strcmp(argv[2], "own-xdp"))) {
+		fprintf(stderr, "usage: %s OBJ own|own-xdp|kernel\n", argv[0]);
 		return 2;
 	}
 	engine = !strcmp(argv[2], "kernel"); /* SG_ENGINE_KERNEL = 1 */
+	with_tc = !strcmp(argv[2], "own");
 	libbpf_set_print(quiet);
-	if (!engine && !have_kfunc("bpf_sk_assign_tcp_reqsk")) {
+	if (with_tc && !have_kfunc("bpf_sk_assign_tcp_reqsk")) {
 		printf("skip: the own engine needs bpf_sk_assign_tcp_reqsk "
 		       "(Linux 6.9 or later)\n");
 		return 3;
 	}
 
-	err = load(argv[1], engine, SG_LOG_STATS, LOG_SIZE, 1, NULL);
+	err = load(argv[1], engine, with_tc, SG_LOG_STATS, LOG_SIZE, 1, NULL);
 	if (err > 0) {
 		/* The stats log holds no reason: again with the full log. */
-		load(argv[1], engine, 1, 64u << 20, 0, &why);
+		load(argv[1], engine, with_tc, 1, 64u << 20, 0, &why);
 		printf("reason: %s\n", why ? why : "(no verifier log)");
 	}
 	free(why);

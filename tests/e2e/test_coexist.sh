@@ -93,7 +93,7 @@ dispatcher() {
 }
 sg_start() { # prints the daemon's log; 0 once ready, 1 if it exits
 	local i
-	SG_PID=$(e2e_bg s "$SG" run "$DEV" --ports $PORT --metrics off)
+	SG_PID=$(e2e_bg s "$SG" run "$DEV" --ports $PORT --metrics off --set-sysctl)
 	for i in $(seq 150); do
 		grep -q 'ready on' "$(e2e_bg_log "$SG_PID")" && return 0
 		kill -0 "$SG_PID" 2>/dev/null || break

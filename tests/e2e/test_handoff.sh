@@ -108,9 +108,11 @@ d = b""
 while len(d) < 100:
     d += s.recv(100)
 print("connected", flush=True)
-time.sleep(3)
+time.sleep(30)
 ' "$host" $PORT)
-	for _ in $(seq 50); do
+	# Held open until read (killed below); bounded for slow (emulated)
+	# machines, where starting Python alone takes seconds.
+	for _ in $(seq 400); do
 		grep -q connected "$(e2e_bg_log "$pid")" 2>/dev/null && break
 		sleep 0.05
 	done
