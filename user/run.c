@@ -27,6 +27,7 @@
 #include "log.h"
 #include "main.h"
 #include "metrics.h"
+#include "notify.h"
 #include "synguard.skel.h"
 #include "util.h"
 
@@ -885,12 +886,12 @@ int cmd_run(int argc, char **argv)
 	write_info(&l, &kr, &info);
 
 	if (strcmp(o.metrics, "off")) {
-		metrics = sg_metrics_start(o.metrics, o.pin_root,
+		metrics = sg_metrics_spawn(o.metrics, o.pin_root,
 					   engine == SG_ENGINE_OWN ? "own" :
 								     "kernel");
 		if (!metrics && o.metrics_explicit) {
-			pr_warn("synguard: couldn't serve metrics on %s: %s\n",
-				o.metrics, strerror(errno));
+			pr_err("synguard: couldn't serve metrics on %s: %s\n",
+			       o.metrics, strerror(errno));
 			err = -errno;
 			goto out;
 		}
@@ -909,12 +910,18 @@ int cmd_run(int argc, char **argv)
 		engine == SG_ENGINE_OWN ? "own" : "kernel", portstr,
 		kr.from_file ? "from key file" : "random", kr.period,
 		metrics ? o.metrics : "off", l.pin_dir);
+	sg_notifyf("READY=1\nSTATUS=protecting %s: XDP %s, engine %s, ports "
+		   "%s, metrics %s",
+		   l.ifname, sg_mode_name(l.mode),
+		   engine == SG_ENGINE_OWN ? "own" : "kernel", portstr,
+		   metrics ? o.metrics : "off");
 
 	for (;;) {
 		struct timespec ts = { .tv_sec = 1 };
 		__u32 want;
 
 		sig = sigtimedwait(&set, NULL, &ts);
+		sg_watchdog_tick();
 		if (sig > 0 && sig != SIGUSR1)
 			break;
 		/*
@@ -940,6 +947,8 @@ int cmd_run(int argc, char **argv)
 		pr_debug("synguard: %s key epoch %u\n", l.ifname, kr.epoch);
 	}
 	pr_info("synguard: %s, detaching from %s\n", strsignal(sig), l.ifname);
+	sg_notifyf("STOPPING=1\nSTATUS=%s, detaching from %s", strsignal(sig),
+		   l.ifname);
 	info.pid = 0;
 	map_set(l.skel->maps.sg_info, 0, &info, sizeof(info));
 out:
