@@ -70,7 +70,7 @@ DEPS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-confi
 	libclang-rt-14-dev libmicrohttpd-dev prometheus clang-19 nftables curl conntrack \
 	xdp-tools debhelper lintian dpkg-dev fakeroot groff-base man-db binutils
 
-.PHONY: all help deps check check-kernels test bpf user tests format format-check clean demo vmlinux-h FORCE \
+.PHONY: all help deps check check-kernels check-package test bpf user tests format format-check clean demo vmlinux-h FORCE \
 	install uninstall deb man
 
 all: $(OUTPUT)/synguard $(OUTPUT)/synguard.8 ## Build the BPF object, skeleton, the synguard binary and its manual page
@@ -206,6 +206,13 @@ check-kernels: deps ## Boot Debian's 6.1 and 6.12 under qemu, run the suite on t
 	$(Q)$(MAKE) --no-print-directory deps DEPS="$(KVM_DEPS)"
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)tests/kernels/check-kernels.sh
+
+# The package test boots Debian 12's kernel with systemd under qemu.
+PKG_DEPS := $(KVM_DEPS) udev bc
+
+check-package: deps ## Build the .deb, install/run/purge it under systemd in a qemu guest (root, ~3 min)
+	$(Q)$(MAKE) --no-print-directory deps DEPS="$(PKG_DEPS)"
+	$(Q)RUN_LOGS=$(OUTPUT)/test-logs; . tests/runlib.sh; run_one package bash tests/pkg/package.sh; run_summary
 
 test: all tests ## Run the tests without touching packages
 	$(Q)tests/run.sh
