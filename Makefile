@@ -35,6 +35,23 @@ CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -I$(OUTPUT) -Ibpf -Iuser -Itests/
 	-DSG_VERSION='"$(VERSION)"'
 LDLIBS     := -lxdp -lbpf -lelf -lz -lmicrohttpd
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# The installed binary is hardened (tests/build/test_hardening.sh checks
+# it); the ASan/UBSan and fuzz builds keep their own flags. CPPFLAGS and
+# LDFLAGS from the environment (dpkg-buildflags) come on top.
+HARDEN_CFLAGS  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
+
+# make install: PREFIX (default /usr/local) and DESTDIR as usual. The
+# unit goes where systemd looks for units of that prefix; the
+# configuration under /etc whatever the prefix (the unit reads
+# /etc/synguard/IFACE.conf).
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+# The manual page's date: the last commit's (reproducible), else today.
+MAN_DATE   ?= $(shell date -u -d "@$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || date +%s)}" +%Y-%m-%d)
 
 BPF_OBJ    := $(OUTPUT)/synguard.bpf.o
 SKEL       := $(OUTPUT)/synguard.skel.h
@@ -51,11 +68,12 @@ PROG_LIB   := $(wildcard tests/prog/lib/*.c)
 DEPS := clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	gcc make libc6-dev iproute2 ethtool netsniff-ng python3 clang-format \
 	libclang-rt-14-dev libmicrohttpd-dev prometheus clang-19 nftables curl conntrack \
-	xdp-tools
+	xdp-tools debhelper lintian dpkg-dev fakeroot groff-base man-db binutils
 
-.PHONY: all help deps check check-kernels test bpf user tests format format-check clean demo vmlinux-h FORCE
+.PHONY: all help deps check check-kernels check-package test bpf user tests format format-check clean demo vmlinux-h FORCE \
+	install uninstall deb man
 
-all: $(OUTPUT)/synguard ## Build the BPF object, skeleton and the synguard binary
+all: $(OUTPUT)/synguard $(OUTPUT)/synguard.8 ## Build the BPF object, skeleton, the synguard binary and its manual page
 
 help: ## List targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -104,11 +122,45 @@ $(SKEL): $(BPF_OBJ)
 
 $(OUTPUT)/user/%.o: user/%.c $(SKEL) | $(OUTPUT)/user
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(HARDEN_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/synguard: $(USER_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(HARDEN_CFLAGS) $(LDFLAGS) $(HARDEN_LDFLAGS) $^ $(LDLIBS) -o $@
+
+# synguard(8), from the same tables as every `--help` (user/usage.c).
+$(OUTPUT)/gen_man: tools/man/gen_man.c user/usage.c user/usage.h | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) tools/man/gen_man.c user/usage.c -o $@
+
+$(OUTPUT)/synguard.8: $(OUTPUT)/gen_man
+	$(call msg,GEN,$@)
+	$(Q)$< "$(VERSION)" "$(MAN_DATE)" > $@
+
+man: $(OUTPUT)/synguard.8 ## Build the manual page synguard(8)
+
+install: all ## Install binary, manual page, unit, example config (PREFIX=/usr/local, DESTDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/synguard
+	install -m 755 $(OUTPUT)/synguard $(DESTDIR)$(SBINDIR)/synguard
+	install -m 644 $(OUTPUT)/synguard.8 $(DESTDIR)$(MANDIR)/man8/synguard.8
+	sed 's|/usr/local/sbin/synguard|$(SBINDIR)/synguard|g' tools/synguard@.service \
+		> $(DESTDIR)$(UNITDIR)/synguard@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/synguard@.service
+	install -m 644 tools/synguard.conf.example $(DESTDIR)$(SYSCONFDIR)/synguard/synguard.conf.example
+
+uninstall: ## Remove what `make install` installed (same PREFIX, DESTDIR); keeps your IFACE.conf files
+	rm -f $(DESTDIR)$(SBINDIR)/synguard $(DESTDIR)$(MANDIR)/man8/synguard.8 \
+		$(DESTDIR)$(UNITDIR)/synguard@.service \
+		$(DESTDIR)$(SYSCONFDIR)/synguard/synguard.conf.example
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/synguard 2>/dev/null
+
+# The Debian package, built from a copy of the tree (committed and
+# uncommitted files git knows about) in $(OUTPUT)/deb, where the .deb,
+# .buildinfo, .changes and lintian.txt land.
+DEB_DIR := $(OUTPUT)/deb
+deb: ## Build the Debian package (.output/deb/synguard_*.deb) and run lintian on it
+	$(Q)tools/deb/build.sh $(DEB_DIR)
 
 # The same binary with ASan/UBSan: what the tests run.
 $(OUTPUT)/asan/%.o: user/%.c $(SKEL) | $(OUTPUT)/asan
@@ -154,6 +206,13 @@ check-kernels: deps ## Boot Debian's 6.1 and 6.12 under qemu, run the suite on t
 	$(Q)$(MAKE) --no-print-directory deps DEPS="$(KVM_DEPS)"
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)tests/kernels/check-kernels.sh
+
+# The package test boots Debian 12's kernel with systemd under qemu.
+PKG_DEPS := $(KVM_DEPS) udev bc
+
+check-package: deps ## Build the .deb, install/run/purge it under systemd in a qemu guest (root, ~3 min)
+	$(Q)$(MAKE) --no-print-directory deps DEPS="$(PKG_DEPS)"
+	$(Q)RUN_LOGS=$(OUTPUT)/test-logs; . tests/runlib.sh; run_one package bash tests/pkg/package.sh; run_summary
 
 test: all tests ## Run the tests without touching packages
 	$(Q)tests/run.sh

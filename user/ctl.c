@@ -25,6 +25,7 @@
 #include "main.h"
 #include "pins.h"
 #include "policy.h"
+#include "usage.h"
 #include "util.h"
 
 #define ROTATE_POLL_MS 50
@@ -247,27 +248,7 @@ static const struct list_kind deny_kind = { "deny", "denylist", SG_MAP_DENY4,
 
 static void list_help(const struct list_kind *k)
 {
-	printf("Usage: synguard %s add|del CIDR... [-i IFACE] [--pin-root DIR]\n"
-	       "       synguard %s list [-i IFACE] [--json] [--pin-root DIR]\n\n"
-	       "Change or show the source %s of a running synguard: every "
-	       "interface\nwith pins, or only IFACE. CIDRs are IPv4 or IPv6, "
-	       "10.0.0.0/8, fd00::/64;\nan address alone is a /32 or /128. "
-	       "All CIDRs are checked before anything\nchanges; 'del' of an "
-	       "entry that is not there changes nothing and fails.\n%s\n"
-	       "  -i, --iface IFACE   only this interface\n"
-	       "      --json          'list' as JSON: {\"IFACE\": [\"CIDR\", "
-	       "...]}\n"
-	       "      --pin-root DIR  bpffs directory of the pins (default "
-	       "$%s or\n                      %s)\n"
-	       "  -h, --help          this help\n",
-	       k->cmd, k->cmd, k->noun,
-	       k == &allow_kind ?
-		       "TCP from allowlisted sources to protected ports goes "
-		       "to the kernel\nuntouched, without cookies (the "
-		       "denylist wins over the allowlist).\n" :
-		       "TCP from denylisted sources to protected ports is "
-		       "dropped (the\ndenylist wins over the allowlist).\n",
-	       SG_PIN_ROOT_ENV, SG_PIN_ROOT_DEFAULT);
+	sg_usage(stdout, k->cmd);
 }
 
 static void allow_help(void)
@@ -549,25 +530,7 @@ int cmd_deny(int argc, char **argv)
 
 static void ports_help(void)
 {
-	printf("Usage: synguard ports add|del PORTLIST [-i IFACE] [--pin-root "
-	       "DIR]\n"
-	       "       synguard ports list [-i IFACE] [--json] [--pin-root "
-	       "DIR]\n\n"
-	       "Change or show the TCP ports a running synguard protects, on "
-	       "every\ninterface with pins or only IFACE. PORTLIST: "
-	       "80,443,8000-8010. 'del' of a\nport that is not protected "
-	       "changes nothing and fails; removing the last\nprotected "
-	       "port is allowed (with a warning): synguard then passes all "
-	       "TCP.\n\n"
-	       "  -i, --iface IFACE   only this interface\n"
-	       "      --json          'list' as JSON: {\"IFACE\": {\"ports\": "
-	       "\"80,443\",\n"
-	       "                      \"ranges\": [[80, 80], [443, 443]], "
-	       "\"count\": 2}}\n"
-	       "      --pin-root DIR  bpffs directory of the pins (default "
-	       "$%s or\n                      %s)\n"
-	       "  -h, --help          this help\n",
-	       SG_PIN_ROOT_ENV, SG_PIN_ROOT_DEFAULT);
+	sg_usage(stdout, "ports");
 }
 
 static int ports_read(int fd, __u32 *bm)
@@ -764,19 +727,7 @@ int cmd_ports(int argc, char **argv)
 
 static void keys_help(void)
 {
-	printf("Usage: synguard keys rotate IFACE [--pin-root DIR]\n"
-	       "       synguard keys show IFACE [--json] [--pin-root DIR]\n\n"
-	       "rotate: ask the daemon on IFACE (SIGUSR1) to start a new "
-	       "epoch with a\n        fresh key and wait up to 3 s for it; "
-	       "prints 'IFACE: epoch A -> B'.\n"
-	       "        Cookies of the previous epoch stay valid.\n"
-	       "show:   current epoch, rotations, last rotation, key period "
-	       "and key\n        source. Key material is never shown.\n\n"
-	       "      --json          'show' as JSON\n"
-	       "      --pin-root DIR  bpffs directory of the pins (default "
-	       "$%s or\n                      %s)\n"
-	       "  -h, --help          this help\n",
-	       SG_PIN_ROOT_ENV, SG_PIN_ROOT_DEFAULT);
+	sg_usage(stdout, "keys");
 }
 
 /* Open sg_info for @ifname and read it; 0 or -errno after one line. */

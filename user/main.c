@@ -13,6 +13,7 @@
 #include "common.h"
 #include "log.h"
 #include "main.h"
+#include "usage.h"
 
 #ifndef SG_VERSION
 #define SG_VERSION "0.0.0"
@@ -22,29 +23,17 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct sg_cmd cmds[] = {
-	{ "run", cmd_run, "attach to an interface and serve until stopped" },
-	{ "stats", cmd_stats, "show counters (--watch: rates)" },
-	{ "status", cmd_status, "what runs where, kernel features, sysctls" },
-	{ "top", cmd_top, "source prefixes by unanswered SYN-ACKs" },
-	{ "allow", cmd_allow, "add, remove or list allowlisted sources" },
-	{ "deny", cmd_deny, "add, remove or list denylisted sources" },
-	{ "ports", cmd_ports, "add, remove or list protected ports" },
-	{ "keys", cmd_keys, "rotate or show the cookie key epoch" },
-	{ "detach", cmd_detach, "remove what synguard left on an interface" },
-	{ "version", cmd_version, "print version and library versions" },
-	{ "help", cmd_help, "show this help" },
+	{ "run", cmd_run },	  { "stats", cmd_stats },
+	{ "status", cmd_status }, { "top", cmd_top },
+	{ "allow", cmd_allow },	  { "deny", cmd_deny },
+	{ "ports", cmd_ports },	  { "keys", cmd_keys },
+	{ "detach", cmd_detach }, { "version", cmd_version },
+	{ "help", cmd_help },
 };
 
 static void usage(FILE *f)
 {
-	size_t i;
-
-	fprintf(f, "Usage: synguard [-v|-vv] COMMAND [options]\n\n"
-		   "XDP SYN-cookie defence for TCP servers.\n\nCommands:\n");
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
-	fprintf(f,
-		"\nRun 'synguard COMMAND --help' for a command's options.\n");
+	sg_usage_commands(f);
 }
 
 /* True when argv holds exactly one argument, --help or -h. */
@@ -65,8 +54,7 @@ static int cmd_help(int argc, char **argv)
 static int cmd_version(int argc, char **argv)
 {
 	if (sg_wants_help(argc, argv)) {
-		printf("Usage: synguard version\n\n"
-		       "Print synguard's version and the libbpf it runs with.\n");
+		sg_usage(stdout, "version");
 		return SG_EXIT_OK;
 	}
 	if (argc > 1) {

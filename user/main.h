@@ -12,7 +12,6 @@ enum {
 struct sg_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv); /* argv[0] is the command name */
-	const char *help;
 };
 
 int sg_wants_help(int argc, char **argv);

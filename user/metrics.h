@@ -19,9 +19,19 @@ int sg_metrics_parse_addr(const char *s, void *sockaddr, size_t *len, char *err,
 /*
  * Serve every interface pinned under @pin_root on @addr (already checked
  * with sg_metrics_parse_addr). NULL and errno set on failure.
+ *
+ * sg_metrics_spawn: privilege-separated, what the daemon uses. This
+ * process binds @addr, then an unprivileged child process with no
+ * capabilities parses HTTP and asks a thread of this process for the
+ * rendered text over a socketpair; a child that dies is restarted.
+ * sg_metrics_start: all in this process (the HTTP fuzzer's harness).
  */
+struct sg_metrics *sg_metrics_spawn(const char *addr, const char *pin_root,
+				    const char *engine);
 struct sg_metrics *sg_metrics_start(const char *addr, const char *pin_root,
 				    const char *engine);
+/* The HTTP process's pid (privilege-separated), else 0. */
+int sg_metrics_pid(const struct sg_metrics *m);
 void sg_metrics_stop(struct sg_metrics *m);
 
 #endif /* SG_METRICS_H */

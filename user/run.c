@@ -27,15 +27,12 @@
 #include "log.h"
 #include "main.h"
 #include "metrics.h"
+#include "notify.h"
 #include "synguard.skel.h"
+#include "usage.h"
 #include "util.h"
 
-#define SG_KEY_PERIOD_DEFAULT 60
 #define SG_TW_SECONDS 60 /* TCP_TIMEWAIT_LEN */
-/* Reflection guard default: a /24 rarely opens more than a few hundred
- * connections a second, even behind NAT; 2000 leaves room, and caps what
- * spoofed SYNs can bounce at one victim prefix per server. */
-#define SG_SYNACK_RATE_DEFAULT 2000
 
 static const __u16 msstab4_default[SG_MSS_TABLE_LEN] = {
 	536, 1200, 1300, 1380, 1440, 1452, 1460, 8960,
@@ -79,62 +76,7 @@ static struct sysctl_save saved[2] = {
 
 static void run_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: synguard run IFACE --ports LIST [options]\n\n"
-		"Attach synguard to IFACE and serve until SIGINT/SIGTERM.\n\n"
-		"  -p, --ports LIST       protected TCP ports: 80,443,8000-8010 "
-		"(required)\n"
-		"  -m, --mode MODE        XDP mode: native, generic or auto "
-		"(default auto:\n"
-		"                         native, falling back to generic)\n"
-		"  -c, --cookie ENGINE    own, kernel or auto (default auto: own "
-		"when the\n"
-		"                         kernel has bpf_sk_assign_tcp_reqsk)\n"
-		"      --set-sysctl       set net.ipv4.tcp_syncookies (and for "
-		"the kernel\n"
-		"                         engine tcp_timestamps) as the engine "
-		"needs;\n"
-		"                         restored on exit\n"
-		"      --mss4 N           MSS in IPv4 SYN-ACKs (default: MTU - "
-		"40)\n"
-		"      --mss6 N           MSS in IPv6 SYN-ACKs (default: MTU - "
-		"60)\n"
-		"      --wscale N         our window scale 0-14 (default: what "
-		"the kernel\n"
-		"                         computes from tcp_rmem/rmem_max; fixed "
-		"so for\n"
-		"                         the kernel engine)\n"
-		"      --ttl N            TTL/hop limit of SYN-ACKs (default 64)\n"
-		"      --window N         SYN-ACK window 1-65535 (default 65535)\n"
-		"      --key-period S     seconds per cookie key (default %d)\n"
-		"      --key-file FILE    master secret (>= 16 random bytes, mode "
-		"0600);\n"
-		"                         servers sharing it accept each other's "
-		"cookies\n"
-		"      --synack-rate PPS  SYN-ACKs per second per source prefix, 0 "
-		"= off\n"
-		"                         (default %d)\n"
-		"      --synack-burst N   bucket depth (default 2 x rate)\n"
-		"      --prefix4 N        IPv4 source prefix length for "
-		"accounting (24)\n"
-		"      --prefix6 N        IPv6 source prefix length for "
-		"accounting (64)\n"
-		"      --allow CIDR       never handle this source (repeatable)\n"
-		"      --deny CIDR        drop this source (repeatable)\n"
-		"      --metrics ADDR:PORT  Prometheus endpoint, [IPV6]:PORT or "
-		"off\n"
-		"                         (default %s; serves every interface "
-		"under\n"
-		"                         the pin root)\n"
-		"      --config FILE      key = value file with these options; "
-		"command-line\n"
-		"                         flags override it\n"
-		"      --pin-root DIR     bpffs directory for pins (default $%s "
-		"or\n"
-		"                         %s)\n"
-		"  -h, --help             this help\n",
-		SG_KEY_PERIOD_DEFAULT, SG_SYNACK_RATE_DEFAULT,
-		SG_METRICS_DEFAULT, SG_PIN_ROOT_ENV, SG_PIN_ROOT_DEFAULT);
+	sg_usage(f, "run");
 }
 
 enum {
@@ -885,12 +827,12 @@ int cmd_run(int argc, char **argv)
 	write_info(&l, &kr, &info);
 
 	if (strcmp(o.metrics, "off")) {
-		metrics = sg_metrics_start(o.metrics, o.pin_root,
+		metrics = sg_metrics_spawn(o.metrics, o.pin_root,
 					   engine == SG_ENGINE_OWN ? "own" :
 								     "kernel");
 		if (!metrics && o.metrics_explicit) {
-			pr_warn("synguard: couldn't serve metrics on %s: %s\n",
-				o.metrics, strerror(errno));
+			pr_err("synguard: couldn't serve metrics on %s: %s\n",
+			       o.metrics, strerror(errno));
 			err = -errno;
 			goto out;
 		}
@@ -909,12 +851,18 @@ int cmd_run(int argc, char **argv)
 		engine == SG_ENGINE_OWN ? "own" : "kernel", portstr,
 		kr.from_file ? "from key file" : "random", kr.period,
 		metrics ? o.metrics : "off", l.pin_dir);
+	sg_notifyf("READY=1\nSTATUS=protecting %s: XDP %s, engine %s, ports "
+		   "%s, metrics %s",
+		   l.ifname, sg_mode_name(l.mode),
+		   engine == SG_ENGINE_OWN ? "own" : "kernel", portstr,
+		   metrics ? o.metrics : "off");
 
 	for (;;) {
 		struct timespec ts = { .tv_sec = 1 };
 		__u32 want;
 
 		sig = sigtimedwait(&set, NULL, &ts);
+		sg_watchdog_tick();
 		if (sig > 0 && sig != SIGUSR1)
 			break;
 		/*
@@ -940,6 +888,8 @@ int cmd_run(int argc, char **argv)
 		pr_debug("synguard: %s key epoch %u\n", l.ifname, kr.epoch);
 	}
 	pr_info("synguard: %s, detaching from %s\n", strsignal(sig), l.ifname);
+	sg_notifyf("STOPPING=1\nSTATUS=%s, detaching from %s", strsignal(sig),
+		   l.ifname);
 	info.pid = 0;
 	map_set(l.skel->maps.sg_info, 0, &info, sizeof(info));
 out:
@@ -971,10 +921,7 @@ int cmd_detach(int argc, char **argv)
 			pin_root = optarg;
 			break;
 		case 'h':
-			printf("Usage: synguard detach IFACE [--pin-root DIR]\n\n"
-			       "Remove everything synguard left on IFACE: its XDP "
-			       "program, its TC\nfilter and its map pins (after a "
-			       "crash too). Other programs are\nleft alone.\n");
+			sg_usage(stdout, "detach");
 			return SG_EXIT_OK;
 		case ':':
 			fprintf(stderr,

@@ -25,6 +25,7 @@
 #include "main.h"
 #include "pins.h"
 #include "stats.h"
+#include "usage.h"
 #include "util.h"
 
 #define WATCH_INTERVAL_MS 1000
@@ -330,29 +331,7 @@ int cmd_stats(int argc, char **argv)
 			}
 			break;
 		case 'h':
-			printf("Usage: synguard stats [IFACE] [--json] "
-			       "[--pin-root DIR]\n"
-			       "       synguard stats [IFACE] --watch "
-			       "[--interval S] [--count N] [--json]\n\n"
-			       "Counters of synguard on IFACE (default: every "
-			       "interface with pins),\nsummed over CPUs.\n\n"
-			       "      --json          JSON: {\"IFACE\": "
-			       "{\"counter\": value, ...}}\n"
-			       "      --watch         sample every interval: "
-			       "each non-zero counter with\n"
-			       "                      its total and its rate "
-			       "per second since the\n"
-			       "                      previous sample (the "
-			       "first: totals only);\n"
-			       "                      with --json one JSON "
-			       "line per sample; SIGINT ends\n"
-			       "      --interval S    seconds between samples, "
-			       "0.1-86400 (default 1)\n"
-			       "      --count N       stop after N samples\n"
-			       "      --pin-root DIR  bpffs directory of the "
-			       "pins (default $%s or\n"
-			       "                      %s)\n",
-			       SG_PIN_ROOT_ENV, SG_PIN_ROOT_DEFAULT);
+			sg_usage(stdout, "stats");
 			return SG_EXIT_OK;
 		case ':':
 			fprintf(stderr,

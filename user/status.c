@@ -26,6 +26,7 @@
 #include "log.h"
 #include "main.h"
 #include "pins.h"
+#include "usage.h"
 #include "util.h"
 
 #define SG_XDP_PROG_NAME "synguard_xdp"
@@ -387,19 +388,7 @@ static void print_system(int json)
 
 static void status_help(void)
 {
-	printf("Usage: synguard status [--json] [--pin-root DIR]\n\n"
-	       "For every interface with pins: the daemon (pid, alive?), "
-	       "engine, XDP\nand libxdp mode, program ids, keys (period, "
-	       "source, rotations; never\nkey material), whether the "
-	       "interface exists in this network namespace\nand what is "
-	       "attached to it now, the current epoch. Then the kernel\n"
-	       "features and TCP sysctls the engines depend on.\n\n"
-	       "      --json          JSON: {\"interfaces\": {...}, "
-	       "\"kernel\": {...},\n                      \"sysctl\": {...}}\n"
-	       "      --pin-root DIR  bpffs directory of the pins (default "
-	       "$%s or\n                      %s)\n"
-	       "  -h, --help          this help\n",
-	       SG_PIN_ROOT_ENV, SG_PIN_ROOT_DEFAULT);
+	sg_usage(stdout, "status");
 }
 
 int cmd_status(int argc, char **argv)

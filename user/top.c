@@ -21,9 +21,9 @@
 #include "pins.h"
 #include "policy.h"
 #include "top.h"
+#include "usage.h"
 #include "util.h"
 
-#define TOP_DEFAULT 10
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* the kernel's, leaked to userspace */
 #endif
@@ -277,23 +277,7 @@ static int top_iface(const char *ifname, void *vctx)
 
 static void top_help(void)
 {
-	printf("Usage: synguard top [IFACE] [-n N] [--json] [--pin-root DIR]\n\n"
-	       "The source prefixes synguard answers most without a verified "
-	       "ACK, on\nIFACE (default: every interface with pins): "
-	       "SYN-ACKs sent, verified\nACKs, unanswered (SYN-ACK minus ACK, "
-	       "at least 0) and SYNs dropped by\nthe reflection guard, "
-	       "sorted by unanswered. The total line is the\nhalf-open "
-	       "estimate: unanswered SYN-ACKs of the prefixes active in the\n"
-	       "current or the previous epoch. Prefix lengths are the "
-	       "daemon's\n(sg_config prefix4/prefix6).\n\n"
-	       "  -n N                rows per interface (default %d)\n"
-	       "      --json          JSON: {\"IFACE\": {\"epoch\", "
-	       "\"tracked\", \"active\",\n"
-	       "                      \"half_open\", \"top\": [...]}}\n"
-	       "      --pin-root DIR  bpffs directory of the pins (default "
-	       "$%s or\n                      %s)\n"
-	       "  -h, --help          this help\n",
-	       TOP_DEFAULT, SG_PIN_ROOT_ENV, SG_PIN_ROOT_DEFAULT);
+	sg_usage(stdout, "top");
 }
 
 int cmd_top(int argc, char **argv)
@@ -304,7 +288,7 @@ int cmd_top(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct top_ctx t = { .nmax = TOP_DEFAULT };
+	struct top_ctx t = { .nmax = SG_TOP_DEFAULT };
 	const char *root = NULL;
 	int c, n;
 

@@ -101,6 +101,8 @@ cat >"$TMP/prom.yml" <<EOF
 global:
   scrape_interval: 1s
   evaluation_interval: 1s
+rule_files:
+  - $ROOT/tools/prometheus/synguard.rules.yml
 scrape_configs:
   - job_name: synguard
     static_configs:
@@ -142,6 +144,26 @@ if [ "$got" = "$want" ]; then
 else
 	fail "metrics: Prometheus value equals stats" "prometheus $got, stats $want"
 fi
+
+# The shipped alert rules, evaluated by this Prometheus.
+rules=$(e2e_in s curl -sS --max-time 5 "http://127.0.0.1:$PROMPORT/api/v1/rules" |
+	python3 -c 'import json,sys; r=[x for g in json.load(sys.stdin)["data"]["groups"] for x in g["rules"]]; print(len(r), sum(x["health"] == "ok" for x in r))')
+alert=none
+for _ in $(seq 20); do
+	alert=$(e2e_in s curl -sS --max-time 5 "http://127.0.0.1:$PROMPORT/api/v1/alerts" |
+		python3 -c 'import json,sys; a=[x for x in json.load(sys.stdin)["data"]["alerts"] if x["labels"]["alertname"] == "SynguardSynFlood" and x["labels"].get("interface") == "sga0"]; print(a[0]["state"] if a else "none")')
+	[ "$alert" != none ] && break
+	sleep 0.5
+done
+if [ "$rules" = "6 6" ] && [ "$alert" = pending ]; then
+	pass "metrics: the 6 shipped alert rules load and evaluate (health ok); SynguardSynFlood is pending for sga0 after the flood"
+else
+	fail "metrics: shipped alert rules in Prometheus" "rules (loaded, healthy): $rules; SynguardSynFlood: $alert"
+fi
+
+# Every query of the shipped Grafana dashboard, against this Prometheus.
+e2e_in s python3 tests/e2e/dashboard_check.py tools/grafana/synguard.json \
+	"http://127.0.0.1:$PROMPORT" "127.0.0.1:$MPORT" sga0
 
 # 200 concurrent scrapes.
 got=$(e2e_in s python3 - $MPORT <<'EOF'

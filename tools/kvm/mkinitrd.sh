@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# A small initramfs for tools/kvm/vm.sh: static busybox, the virtio and 9p
-# modules of kernel KV (from KDIR, in dependency order), and an init that
-# mounts this machine's root file system read-only over 9p, a writable
-# share of the repository at its own path, the kernel's modules, and
-# scratch tmpfs on the directories programs write to; then runs the job
-# named on the kernel command line (sgjob=PATH, relative to the repository)
-# as root and powers off. The job's exit status is printed as "SGRC=N".
+# A small initramfs for tools/kvm/vm.sh: static busybox, the virtio, 9p and
+# overlay modules of kernel KV (from KDIR, in dependency order), and an
+# init that mounts this machine's root file system read-only over 9p, a
+# writable share of the repository at its own path, the kernel's modules,
+# then, by the kernel command line's sginit=:
+#   chroot (default)  scratch tmpfs on the directories programs write to;
+#                     runs the job (sgjob=PATH, relative to the repository)
+#                     as root in a chroot and powers off;
+#   systemd           the root file system as an overlay (tmpfs upper over
+#                     the read-only host root), so that dpkg and adduser
+#                     can write anywhere; boots systemd as PID 1 into
+#                     sgjob.target, whose service runs the job and powers
+#                     off.
+# The job's exit status is printed as "SGRC=N".
 #
 #   tools/kvm/mkinitrd.sh KDIR KV OUT
 #
@@ -31,7 +38,7 @@ cp "$bb" "$t/bin/busybox"
 
 # Modules in load order: what modprobe would insert for these.
 i=0
-for m in virtio_pci 9pnet_virtio 9p; do
+for m in virtio_pci 9pnet_virtio 9p overlay; do
 	modprobe -d "$kdir" -S "$kv" --show-depends "$m"
 done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' | while read -r ko; do
 	name=$(printf '%02d-%s' "$i" "$(basename "$ko" | sed 's/\.ko.*//').ko")
@@ -60,7 +67,39 @@ arg() { $B sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 REPO=$(arg sgrepo)
 JOB=$(arg sgjob)
 N=/newroot
-$B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 host $N ||
+P9=trans=virtio,version=9p2000.L,msize=262144
+if [ "$(arg sginit)" = systemd ]; then
+	$B mkdir -p /lower /rw
+	$B mount -t 9p -o $P9,ro host /lower ||
+		{ echo "initrd: cannot mount the host root"; $B poweroff -f; }
+	$B mount -t tmpfs -o mode=755 rw /rw
+	$B mkdir -p /rw/upper /rw/work
+	$B mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work overlay $N ||
+		{ echo "initrd: cannot mount the overlay"; $B poweroff -f; }
+	$B mkdir -p $N/lib/modules
+	$B mount -t 9p -o $P9,ro mods $N/lib/modules || echo "initrd: no modules share"
+	$B mount -t 9p -o $P9,cache=none repo $N$REPO ||
+		{ echo "initrd: cannot mount the repository at $REPO"; $B poweroff -f; }
+	$B cat /proc/sys/kernel/random/uuid | $B tr -d '\n-' >$N/etc/machine-id
+	# The host may be a container: a guest systemd that saw its marker
+	# would ignore the kernel command line (systemd.unit=).
+	$B rm -f $N/.dockerenv $N/run/.containerenv
+	S=$N/etc/systemd/system
+	$B mkdir -p $S
+	# Timers that would start maintenance jobs in the guest; boot-time
+	# tmpfiles, which would empty the host's /tmp into the overlay.
+	for u in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer \
+		e2scrub_all.timer fstrim.timer man-db.timer logrotate.timer \
+		systemd-tmpfiles-setup.service systemd-tmpfiles-clean.timer; do
+		$B ln -sf /dev/null $S/$u
+	done
+	printf '[Unit]\nDescription=synguard VM job\nRequires=sgjob.service\nAfter=sgjob.service\nAllowIsolate=yes\n' >$S/sgjob.target
+	printf '[Unit]\nDescription=synguard VM job %s\nAfter=basic.target systemd-udev-settle.service\n[Service]\nType=oneshot\nEnvironment=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb\nStandardOutput=tty\nStandardError=tty\nTTYPath=/dev/ttyS0\nTimeoutStartSec=infinity\nExecStart=/bin/bash -c "cd %s && bash %s; echo SGRC=$$?"\nSuccessAction=poweroff-force\nFailureAction=poweroff-force\n' \
+		"$JOB" "$REPO" "$JOB" >$S/sgjob.service
+	$B umount /proc
+	exec $B switch_root $N /lib/systemd/systemd
+fi
+$B mount -t 9p -o $P9,ro host $N ||
 	{ echo "initrd: cannot mount the host root"; $B poweroff -f; }
 $B mount -t proc proc $N/proc
 $B mount -t sysfs sys $N/sys

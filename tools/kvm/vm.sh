@@ -11,7 +11,10 @@
 #
 # Environment: VM_TIMEOUT seconds (default 1800), VM_MEM MiB (default
 # 4096), VM_CPUS (default 2), VM_INITRD (default .output/kvm/initrd-KV.gz,
-# made when missing).
+# made when missing or older than tools/kvm/mkinitrd.sh), VM_INIT chroot
+# (default: the job runs in a chroot of the read-only host root) or
+# systemd (systemd is PID 1 on a writable overlay; the job runs as a
+# service, so dpkg -i and systemctl work).
 set -euo pipefail
 
 if [ $# -ne 3 ]; then
@@ -21,12 +24,21 @@ fi
 kdir=$1 kv=$2 job=$3
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 initrd=${VM_INITRD:-$repo/.output/kvm/initrd-$kv.gz}
-if [ ! -f "$initrd" ]; then
+if [ ! -f "$initrd" ] || [ "$repo/tools/kvm/mkinitrd.sh" -nt "$initrd" ]; then
 	mkdir -p "$(dirname "$initrd")"
 	"$repo/tools/kvm/mkinitrd.sh" "$kdir" "$kv" "$initrd"
 fi
 case $job in /* | *' '* | '')
 	echo "vm.sh: JOB must be a path relative to the repository, without spaces" >&2
+	exit 2
+	;;
+esac
+extra=""
+case ${VM_INIT:-chroot} in
+chroot) ;;
+systemd) extra=" systemd.unit=sgjob.target systemd.show_status=0 systemd.log_level=warning" ;;
+*)
+	echo "vm.sh: VM_INIT must be chroot or systemd" >&2
 	exit 2
 	;;
 esac
@@ -38,7 +50,7 @@ timeout -k 10 "${VM_TIMEOUT:-1800}" qemu-system-x86_64 \
 	-smp "${VM_CPUS:-2}" -m "${VM_MEM:-4096}" \
 	-nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "$kdir/boot/vmlinuz-$kv" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 quiet loglevel=3 sgrepo=$repo sgjob=$job" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=3 sgrepo=$repo sgjob=$job sginit=${VM_INIT:-chroot}$extra" \
 	-fsdev local,id=host,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=host,mount_tag=host \
 	-fsdev local,id=repo,path="$repo",security_model=none,multidevs=remap \
