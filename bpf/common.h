@@ -28,12 +28,21 @@
 #define SG_MAP_DENY6 "sg_deny6"
 #define SG_MAP_SOURCES "sg_sources"
 #define SG_MAP_INFO "sg_info"
+#define SG_MAP_LPORTS "sg_lports"
+#define SG_MAP_LOCAL4 "sg_local4"
+#define SG_MAP_LOCAL6 "sg_local6"
+#define SG_MAP_BADCK "sg_badck"
+#define SG_MAP_HANDED "sg_handed"
+#define SG_MAP_FLAGS "sg_flags"
 
 #define SG_LIST_MAX 65536    /* entries per allow/deny trie */
-#define SG_SOURCES_MAX 65536 /* prefixes tracked for half-open accounting */
+#define SG_SOURCES_MAX 65536 /* buckets of per-prefix accounting (2^16) */
+#define SG_BADCK_SLOTS 65536 /* buckets of the bad-cookie limiter (2^16) */
+#define SG_LOCAL_MAX 4096    /* local addresses per family */
+#define SG_HANDED_MAX 65536  /* 4-tuples recently handed to the kernel */
 
 #define SG_MSS_TABLE_LEN 8 /* entries per family; the index takes 3 bits */
-#define SG_KEY_SLOTS 4	   /* key ring indexed by epoch & 3 */
+#define SG_KEY_SLOTS 64	   /* key ring indexed by epoch & 63 */
 #define SG_PORT_WORDS 2048 /* 65536 ports / 32 bits */
 #define SG_WSCALE_NONE 15  /* cookie value: client sent no window scale */
 #define SG_WSCALE_MAX 14
@@ -49,6 +58,21 @@ enum sg_cfg_flags {
 	SG_CFG_ALLOW6 = 1 << 9,
 	SG_CFG_DENY4 = 1 << 10,
 	SG_CFG_DENY6 = 1 << 11,
+	/*
+	 * The daemon keeps sg_local4/6 (this namespace's addresses) and
+	 * sg_lports (ports with a listener, MPTCP ones) up to date: SYNs to
+	 * other destinations or to ports nobody listens on go to the kernel.
+	 */
+	SG_CFG_LOCAL = 1 << 12,
+	/* --engage auto: SYNs go to the kernel unless sg_epoch says engaged */
+	SG_CFG_ENGAGE_AUTO = 1 << 13,
+	/* --engage monitor: decide and count, but pass everything */
+	SG_CFG_MONITOR = 1 << 14,
+	/* The kernel sent SYN cookies of its own lately: an ACK our cookie
+	 * check refuses may carry one (bpf_tcp_check_syncookie). */
+	SG_CFG_KCOOKIE = 1 << 15,
+	/* --xdp-meta off: no XDP metadata; TC verifies the cookie itself */
+	SG_CFG_NO_META = 1 << 16,
 };
 
 /*
@@ -79,6 +103,41 @@ struct sg_config {
 	__u32 synack_burst; /* bucket depth in SYN-ACKs */
 	__u32 mask4;	    /* prefix4 as a network-order mask */
 	__u32 mask6[4];	    /* prefix6 as a network-order mask */
+	/*
+	 * Token buckets without division: a bucket of "units" (1024 per
+	 * packet) gains (elapsed_ns * mul) >> 24 units, elapsed capped at
+	 * cap_ns (the time to fill it from empty), so the product fits in
+	 * 64 bits. The loader computes mul = rate * 1024 * 2^24 / 10^9.
+	 */
+	__u64 synack_mul;
+	__u64 synack_cap_ns;
+	/* Per-source limit on ACKs with a bad cookie (0: off). */
+	__u32 badck_burst; /* in packets */
+	__u32 ifindex;	   /* the XDP device: TC elsewhere is on a VLAN above */
+	__u64 badck_mul;
+	__u64 badck_cap_ns;
+	/* Secret multipliers of the slot hashes of sg_sources, sg_recent and
+	 * sg_badck (random per daemon start; odd): sources cannot aim at
+	 * each other's slots. */
+	__u64 hkey[2];
+};
+
+/* sg_local6 key: an IPv6 address, network order. */
+struct sg_in6 {
+	__u32 addr[4];
+};
+
+/* sg_lports[port >> 5]: bit (port & 31) of listen when this namespace has
+ * a TCP listener on the port, of mptcp when one of them is MPTCP's. */
+struct sg_lport {
+	__u32 listen;
+	__u32 mptcp;
+};
+
+/* sg_flags[0]: what the programs learned at run time. */
+struct sg_flags {
+	__u32 meta_failed; /* bpf_xdp_adjust_meta failed: TC verifies */
+	__u32 pad;
 };
 
 /* Allow/deny LPM trie keys (prefixlen first, as the trie requires). */
@@ -92,22 +151,49 @@ struct sg_lpm6 {
 	__u32 addr[4]; /* network order */
 };
 
-/* sg_sources key: a source prefix, address masked to the prefix length. */
+/* A source prefix, address masked to the prefix length. */
 struct sg_src_key {
-	__u32 family;  /* 4 or 6 */
+	__u32 family;  /* 4 or 6; 0: bucket never used */
 	__u32 addr[4]; /* network order; IPv4 in addr[0] */
 };
 
-/* sg_sources value. Counters are approximate under concurrency (plain
- * adds from several CPUs); the token bucket is advisory per prefix. */
+/*
+ * sg_sources: an array of buckets, one per source prefix by a keyed hash
+ * of the prefix (no insertion, eviction or miss path, whatever a flood's
+ * sources). A bucket belongs to the prefix in key; a prefix whose bucket
+ * another one holds takes it over once that one has been idle for two
+ * epochs, and shares it until then. Counters are approximate under
+ * concurrency (plain adds from several CPUs).
+ */
 struct sg_src {
+	struct sg_src_key key;
+	__u32 epoch;   /* epoch of the last SYN-ACK or ACK */
 	__u64 synack;  /* SYN-ACKs sent to the prefix */
 	__u64 ack_ok;  /* verified cookie ACKs from it */
 	__u64 limited; /* SYNs dropped by the reflection guard */
 	__u64 tokens;  /* bucket fill, in 1/1024 SYN-ACK */
 	__u64 last_ns; /* last refill, bpf_ktime_get_coarse_ns() */
-	__u32 epoch;   /* epoch of the last SYN-ACK or ACK */
-	__u32 pad;
+};
+
+/* sg_recent[slot]: a source seen with an established connection or a
+ * verified cookie (exact address, so a slot cannot be borrowed). */
+struct sg_seen {
+	__u32 fp;     /* the address (IPv4) or a keyed fold of it (IPv6) */
+	__u32 epoch1; /* epoch + 1 of the last sighting; 0: never */
+};
+
+/* sg_badck[slot]: the bad-cookie bucket of the sources hashing there. */
+struct sg_badck {
+	__u64 tokens; /* units, 1024 per ACK */
+	__u64 last_ns;
+};
+
+/* sg_handed: a 4-tuple the TC program handed to the kernel, and when. */
+struct sg_tuple_key {
+	__u32 saddr[4];
+	__u32 daddr[4];
+	__u32 ports;
+	__u32 family;
 };
 
 /*
@@ -126,6 +212,8 @@ struct sg_info {
 	__u32 key_file;	  /* 1: keys derived from a key file */
 	__u32 xdp_id;	  /* program ids */
 	__u32 tc_id;
+	__u32 engage;	 /* enum sg_engage */
+	__u32 tc_uppers; /* VLAN devices above carrying the TC program */
 };
 
 /* How the XDP program is attached (sg_info.legacy). */
@@ -143,10 +231,14 @@ struct sg_key {
 	__u32 valid; /* 0: slot empty */
 };
 
-/* sg_epoch[0]: the current epoch; SYN-ACKs are minted with its key. */
+/*
+ * sg_epoch[0]: the current epoch (SYN-ACKs are minted with its key; ACKs
+ * of the previous, current and next epoch are accepted) and, for --engage
+ * auto, whether synguard answers SYNs now. Written whole by the daemon.
+ */
 struct sg_epoch_state {
 	__u32 epoch;
-	__u32 pad;
+	__u32 engaged;
 };
 
 /*
@@ -218,7 +310,34 @@ enum sg_stat {
 	SG_E_HANDOFF_ERROR,	  /* TC: bpf_sk_assign_tcp_reqsk() failed */
 	SG_E_HANDOFF_PARSE,	  /* TC: metadata on a packet TC cannot parse */
 	SG_E_SYN_RX,		  /* SYN (no ACK) to a protected port */
+	/* XDP_PASS, by reason (added later) */
+	SG_V_PASS_NOT_LOCAL,   /* SYN not for us: multicast, broadcast, another
+				host's address, martian source */
+	SG_V_PASS_MPTCP,       /* an MPTCP listener's port: the kernel's */
+	SG_V_PASS_TCP_AUTH,    /* TCP-MD5 or TCP-AO option: the kernel's */
+	SG_V_PASS_NOT_ENGAGED, /* --engage auto, no attack: the kernel's */
+	SG_V_PASS_KERNEL_COOKIE, /* ACK with a SYN cookie of the kernel's */
+	SG_V_PASS2_LAST = SG_V_PASS_KERNEL_COOKIE,
+	/* XDP_DROP, by reason (added later) */
+	SG_V_DROP_COOKIE_LIMITED, /* source over its bad-cookie budget */
+	SG_V_DROP2_LAST = SG_V_DROP_COOKIE_LIMITED,
+	/* events (added later) */
+	SG_E_META_FAILED,      /* no XDP metadata possible: TC verifies */
+	SG_E_MONITOR_PASSED,   /* --engage monitor passed what it would not */
+	SG_E_GUARD_BYPASS,     /* known source's SYN past an exhausted guard */
+	SG_E_HANDOFF_DUP,      /* TC: 4-tuple handed off already, left alone */
+	SG_E_HANDOFF_DEFERRED, /* TC: still VLAN-tagged, left to the upper
+				  device's TC */
+	SG_E_TC_VERIFIED,      /* TC verified a cookie itself (no metadata) */
 	SG_STAT_MAX
+};
+
+/* When synguard answers SYNs (--engage; userspace: sg_info.engage). */
+enum sg_engage {
+	SG_ENGAGE_ALWAYS = 0,  /* every SYN that is ours */
+	SG_ENGAGE_AUTO = 1,    /* only while the SYN rate or the kernel's
+				  own cookies say attack */
+	SG_ENGAGE_MONITOR = 2, /* never: decide, count, pass everything */
 };
 
 /* Hand-off engine, a load-time constant of the programs. */
@@ -245,6 +364,12 @@ sg_stat_kind(__u32 stat)
 	if (stat == SG_V_TX_SYNACK)
 		return SG_KIND_TX;
 	if (stat <= SG_V_LAST)
+		return SG_KIND_DROP;
+	if (stat < SG_V_PASS_NOT_LOCAL)
+		return SG_KIND_EVENT;
+	if (stat <= SG_V_PASS2_LAST)
+		return SG_KIND_PASS;
+	if (stat <= SG_V_DROP2_LAST)
 		return SG_KIND_DROP;
 	return SG_KIND_EVENT;
 }

@@ -12,13 +12,17 @@
  *  attrs9  = mss_idx(3) | wscale(4) << 3 | sack << 7 | ecn << 8
  *  meta32  = attrs9 | ts_layout << 9 | (epoch & 0x3fffff) << 10   (MAC input)
  *
- *  no timestamps: ISN   = ebit << 31 | attrs9 << 22 | mac[21:0]
- *  timestamps:    ISN   = ebit << 31 | mac[30:0]
+ *  no timestamps: ISN   = e2 << 30 | attrs8 << 22 | mac[21:0]
+ *  timestamps:    ISN   = e2 << 30 | mac[29:0]
  *                 TSval = mac[54:32] << 9 | attrs9
  *
- * ebit is the epoch's low bit: it tells the current epoch from the previous
- * one. An older cookie is decoded as one of those two epochs and checked
- * with that epoch's key and number, so it fails (but for the forgery odds).
+ * e2 is the epoch's low two bits: they tell the previous, current and next
+ * epoch apart (a fleet's servers rotate at slightly different moments, and
+ * each accepts its neighbours' fresh cookies). attrs8 is attrs9 without
+ * ECN: the ISN-only layout has no room for it, so a client without
+ * timestamps gets no ECN. An older cookie is decoded as one of the three
+ * epochs and checked with that epoch's key and number, so it fails (but
+ * for the forgery odds).
  */
 #ifndef SG_COOKIE_H
 #define SG_COOKIE_H
@@ -90,8 +94,10 @@ __sg_inline __u64 sg_sip_final(struct sg_sip *s, __u64 last)
 
 #define SG_ATTR_BITS 9
 #define SG_ATTR_MASK 0x1ffu
+#define SG_ATTR_MASK_NOTS 0xffu /* no ECN in the ISN-only layout */
+#define SG_EPOCH_BITS 2		/* in the cookie: epoch & 3 */
 #define SG_MAC_BITS_NOTS 22
-#define SG_MAC_BITS_TS_ISN 31
+#define SG_MAC_BITS_TS_ISN 30
 #define SG_MAC_BITS_TS_TSVAL 23
 #define SG_EPOCH_MAC_MASK 0x3fffffu
 
@@ -157,14 +163,18 @@ __sg_inline __u64 sg_mac6(const struct sg_key *k, const __u32 *saddr,
 	return sg_sip_final(&s, (__u64)meta | (__u64)44 << 56);
 }
 
-/* Build the cookie ISN (and TSval when ts) from a MAC. */
+/*
+ * Build the cookie ISN (and TSval when ts) from a MAC. Without timestamps
+ * attrs9 must have no ECN bit (the MAC covers attrs9 as given, and the ACK
+ * path reads back attrs8).
+ */
 __sg_inline __u32 sg_cookie_isn(__u64 mac, __u32 epoch, __u32 attrs9, __u32 ts)
 {
-	__u32 ebit = (epoch & 1) << 31;
+	__u32 ebits = (epoch & 3) << 30;
 
 	if (ts)
-		return ebit | ((__u32)mac & 0x7fffffffu);
-	return ebit | (attrs9 & SG_ATTR_MASK) << SG_MAC_BITS_NOTS |
+		return ebits | ((__u32)mac & ((1u << SG_MAC_BITS_TS_ISN) - 1));
+	return ebits | (attrs9 & SG_ATTR_MASK_NOTS) << SG_MAC_BITS_NOTS |
 	       ((__u32)mac & ((1u << SG_MAC_BITS_NOTS) - 1));
 }
 
@@ -175,10 +185,17 @@ __sg_inline __u32 sg_cookie_tsval(__u64 mac, __u32 attrs9)
 	       (attrs9 & SG_ATTR_MASK);
 }
 
-/* The epoch a cookie was minted in, given the current epoch. */
+/*
+ * The epoch a cookie was minted in, given the current epoch: the previous,
+ * the current or the next one, told apart by the cookie's two epoch bits.
+ * The fourth value means "two epochs away": cur_epoch + 2, for which no
+ * key is ever installed, so the check fails.
+ */
 __sg_inline __u32 sg_cookie_epoch(__u32 isn, __u32 cur_epoch)
 {
-	return ((isn >> 31) == (cur_epoch & 1)) ? cur_epoch : cur_epoch - 1;
+	__u32 d = ((isn >> 30) - cur_epoch) & 3;
+
+	return d == 3 ? cur_epoch - 1 : cur_epoch + d;
 }
 
 /* Attributes as the ACK carries them: in the ISN, or in the echoed TSval. */
@@ -186,7 +203,7 @@ __sg_inline __u32 sg_cookie_attrs(__u32 isn, __u32 tsecr, __u32 ts)
 {
 	if (ts)
 		return tsecr & SG_ATTR_MASK;
-	return (isn >> SG_MAC_BITS_NOTS) & SG_ATTR_MASK;
+	return (isn >> SG_MAC_BITS_NOTS) & SG_ATTR_MASK_NOTS;
 }
 
 /*
@@ -198,7 +215,8 @@ __sg_inline int sg_cookie_mac_ok(__u64 mac, __u32 isn, __u32 tsecr, __u32 ts)
 	__u32 tsmac = (tsecr >> SG_ATTR_BITS) ^ (__u32)(mac >> 32);
 
 	if (ts)
-		return ((isn ^ (__u32)mac) & 0x7fffffffu) == 0 &&
+		return ((isn ^ (__u32)mac) &
+			((1u << SG_MAC_BITS_TS_ISN) - 1)) == 0 &&
 		       (tsmac & ((1u << SG_MAC_BITS_TS_TSVAL) - 1)) == 0;
 	return ((isn ^ (__u32)mac) & ((1u << SG_MAC_BITS_NOTS) - 1)) == 0;
 }

@@ -46,17 +46,19 @@ struct {
 
 /*
  * Sources seen recently with an established connection or a verified
- * cookie: slot (hash of the source address) holds epoch + 1 of the last
- * sighting, 0 for never. Only such sources can hold a server TIME_WAIT
- * socket, so only their SYNs pay for a socket lookup (a spoofed flood
- * comes from sources that never completed a handshake). Collisions only
- * cost a lookup, never a wrong verdict.
+ * cookie, by a keyed hash of the address: the slot holds the address (or
+ * its keyed fold) and epoch + 1 of the last sighting. Only such sources
+ * can hold a server TIME_WAIT socket, so only their SYNs pay for a socket
+ * lookup (a spoofed flood comes from sources that never completed a
+ * handshake); and they pass the reflection guard, which a flood spoofing
+ * their prefix must not close to them. Another source hashing to the slot
+ * only evicts the entry (it cannot pass for it).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SG_RECENT_SLOTS);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct sg_seen);
 } sg_recent SEC(".maps");
 
 /* Source allow/deny lists (LPM tries, network-order keys). */
@@ -76,11 +78,63 @@ SG_LPM_MAP(sg_deny6, struct sg_lpm6);
 
 /* Half-open accounting and the reflection guard, per source prefix. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SG_SOURCES_MAX);
-	__type(key, struct sg_src_key);
+	__type(key, __u32);
 	__type(value, struct sg_src);
 } sg_sources SEC(".maps");
+
+/* The bad-cookie limiter: a bucket per source address hash. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SG_BADCK_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sg_badck);
+} sg_badck SEC(".maps");
+
+/* Ports with a listener in this namespace (kept by the daemon). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SG_PORT_WORDS);
+	__type(key, __u32);
+	__type(value, struct sg_lport);
+} sg_lports SEC(".maps");
+
+/* This namespace's unicast addresses (kept by the daemon). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SG_LOCAL_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} sg_local4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SG_LOCAL_MAX);
+	__type(key, struct sg_in6);
+	__type(value, __u32);
+} sg_local6 SEC(".maps");
+
+/*
+ * 4-tuples the TC program handed to the kernel in the last moments: the
+ * client's first data segment can reach TC in the same receive batch as
+ * its ACK, before the kernel has made the socket; handing it off again
+ * would lose it (the client then waits for a retransmission timeout).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SG_HANDED_MAX);
+	__type(key, struct sg_tuple_key);
+	__type(value, __u64);
+} sg_handed SEC(".maps");
+
+/* What the programs learned at run time (struct sg_flags). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_flags);
+} sg_flags SEC(".maps");
 
 /* What the daemon runs with; written by userspace only. */
 struct {

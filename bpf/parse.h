@@ -42,7 +42,13 @@ struct sg_pkt {
 	__u32 doff;  /* TCP header length in bytes, 20..60 */
 	__u32 ports; /* source and destination port as loaded (network order) */
 	__u8 v6;
-	__u8 flags; /* TCP flags byte */
+	__u8 flags;   /* TCP flags byte */
+	__u8 l2mcast; /* Ethernet destination is multicast or broadcast */
+	__u8 pad;
+	/* Addresses as loaded (network order); IPv4 in [0], the rest 0. Read
+	 * once here: everything after works from these copies. */
+	__u32 saddr[4];
+	__u32 daddr[4];
 };
 
 /* Options of interest in a SYN or ACK. */
@@ -52,6 +58,8 @@ struct sg_opts {
 	__u8 has_ws;
 	__u8 sack;
 	__u8 ts;
+	__u8 auth; /* TCP-MD5 (19) or TCP-AO (29): the kernel's to check */
+	__u8 pad;
 	__u32 tsval; /* host order */
 	__u32 tsecr; /* host order */
 };
@@ -141,6 +149,24 @@ static __always_inline int sg_parse(void *data, void *data_end,
 	pkt->ports = *(__u32 *)th;
 	if (!sg_port_protected(bpf_ntohs(th->dest)))
 		return SG_V_PASS_PORT;
+	if (pkt->v6) {
+		struct ipv6hdr *ip6 = data + l3off;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return SG_V_DROP_MALFORMED_IP;
+		__builtin_memcpy(pkt->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(pkt->daddr, &ip6->daddr, 16);
+	} else {
+		struct iphdr *iph = data + l3off;
+
+		if ((void *)(iph + 1) > data_end)
+			return SG_V_DROP_MALFORMED_IP;
+		pkt->saddr[0] = iph->saddr;
+		pkt->daddr[0] = iph->daddr;
+		pkt->saddr[1] = pkt->saddr[2] = pkt->saddr[3] = 0;
+		pkt->daddr[1] = pkt->daddr[2] = pkt->daddr[3] = 0;
+	}
+	pkt->l2mcast = eth->h_dest[0] & 1;
 	if (l4end < pkt->l4off + sizeof(*th) || (void *)(th + 1) > data_end)
 		return SG_V_DROP_MALFORMED_TCP;
 	pkt->doff = th->doff * 4;
@@ -217,6 +243,8 @@ __attribute__((noinline)) int sg_parse_opts(struct xdp_md *ctx, __u64 start,
 			o->has_ws = 1;
 		} else if (kind == 4 && olen == 2) {
 			o->sack = 1;
+		} else if (kind == 19 || kind == 29) {
+			o->auth = 1;
 		} else if (kind == 8 && olen == 10) {
 			if ((void *)(p + 10) > data_end)
 				return -1;

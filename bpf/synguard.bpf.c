@@ -5,10 +5,14 @@
  * passes verified ACKs up with the decoded handshake in XDP metadata;
  * forged ACKs are dropped. Everything that is not ours passes untouched.
  *
- * The SYN path does no map lookup beyond the config, the current epoch
- * and its key (array maps, inlined by the verifier), no helper call except
- * bpf_xdp_adjust_tail when the frame changes size, and computes both
- * checksums from register values.
+ * Only what is ours is answered: a unicast SYN to one of this namespace's
+ * addresses, on a protected port something listens on, that is not MPTCP
+ * or TCP-MD5/AO (the kernel's), from a plausible source; the rest passes.
+ *
+ * The SYN path's lookups are array maps the verifier inlines (config,
+ * ports, listeners, epoch, key, source buckets) and one hash (the local
+ * address set); no helper call except bpf_xdp_adjust_tail when the frame
+ * changes size; both checksums are computed from register values.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -97,31 +101,25 @@ __attribute__((noinline)) __u64 sg_mac(struct sg_mac_args *a)
 		       a->meta);
 }
 
-/* Fill the address part of @a from the packet; 0 or -1. */
-static __always_inline int sg_mac_addrs(struct xdp_md *ctx, struct sg_pkt *pkt,
-					struct sg_mac_args *a)
+/*
+ * The TCP header offset, bounded for the verifier where it reloads it from
+ * the stack as a plain 32-bit value (sg_parse() guarantees the bound).
+ */
+static __always_inline __u32 sg_l4off(const struct sg_pkt *pkt)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
+	__u32 off = pkt->l4off;
 
-	if (pkt->v6) {
-		struct ipv6hdr *ip6 = data + pkt->l3off;
+	asm volatile("%0 &= 0x7f" : "+r"(off));
+	return off;
+}
 
-		if ((void *)(ip6 + 1) > data_end)
-			return -1;
-		__builtin_memcpy(a->saddr, &ip6->saddr, 16);
-		__builtin_memcpy(a->daddr, &ip6->daddr, 16);
-		a->v6 = 1;
-	} else {
-		struct iphdr *iph = data + pkt->l3off;
-
-		if ((void *)(iph + 1) > data_end)
-			return -1;
-		a->saddr[0] = iph->saddr;
-		a->daddr[0] = iph->daddr;
-		a->v6 = 0;
-	}
-	return 0;
+/* The address part of @a, from the packet's copies. */
+static __always_inline void sg_mac_addrs(const struct sg_pkt *pkt,
+					 struct sg_mac_args *a)
+{
+	__builtin_memcpy(a->saddr, pkt->saddr, 16);
+	__builtin_memcpy(a->daddr, pkt->daddr, 16);
+	a->v6 = pkt->v6;
 }
 
 /* Hand-off engine, fixed at load time (dead engine code is pruned). */
@@ -148,62 +146,84 @@ struct sg_synack {
 	__u8 ttl;
 };
 
-static __always_inline __u32 sg_src_slot4(__u32 saddr)
+/*
+ * A keyed hash of an address (IPv4 in a[0]): a multiply-xorshift chain
+ * under a secret odd multiplier from the config, so that a source cannot
+ * pick addresses that land in another's slot. 64 bits: slots take the top
+ * bits, fingerprints the low ones.
+ */
+static __always_inline __u64 sg_hash(const __u32 *a, __u32 v6, __u64 key)
 {
-	return (saddr * 0x9e3779b1u) >> 16; /* 16 bits: SG_RECENT_SLOTS */
+	__u64 k = key | 1, h;
+
+	h = (__u64)(a[0] ^ (__u32)(key >> 32)) * k;
+	if (v6) {
+		h = ((h ^ (h >> 29)) + a[1]) * k;
+		h = ((h ^ (h >> 29)) + a[2]) * k;
+		h = ((h ^ (h >> 29)) + a[3]) * k;
+	}
+	return h ^ (h >> 32);
 }
 
-static __always_inline __u32 sg_src_slot6(const __u32 *s)
+/* The source's slot in sg_recent and sg_badck (2^16 each), and its
+ * fingerprint there: the address itself for IPv4. */
+struct sg_srcid {
+	__u32 recent_slot;
+	__u32 badck_slot;
+	__u32 fp;
+};
+
+static __always_inline void sg_srcid(const struct sg_pkt *pkt,
+				     const struct sg_config *cfg,
+				     struct sg_srcid *id)
 {
-	return sg_src_slot4(s[0] ^ s[1] ^ s[2] ^ s[3]);
+	__u64 h = sg_hash(pkt->saddr, pkt->v6, cfg->hkey[1]);
+
+	id->recent_slot = h >> 48;
+	id->badck_slot = (h >> 32) & (SG_BADCK_SLOTS - 1);
+	id->fp = pkt->v6 ? (__u32)h : pkt->saddr[0];
 }
 
-static __always_inline void sg_recent_mark(__u32 slot, __u32 epoch)
+static __always_inline void sg_recent_mark(const struct sg_srcid *id,
+					   __u32 epoch)
 {
-	__u32 *r = bpf_map_lookup_elem(&sg_recent, &slot);
+	__u32 slot = id->recent_slot;
+	struct sg_seen *r = bpf_map_lookup_elem(&sg_recent, &slot);
 
 	/* Store only on change: no cache-line ping-pong between CPUs. */
-	if (r && *r != epoch + 1)
-		*r = epoch + 1;
+	if (r && (r->epoch1 != epoch + 1 || r->fp != id->fp)) {
+		r->fp = id->fp;
+		r->epoch1 = epoch + 1;
+	}
 }
 
-static __always_inline int sg_recent_seen(__u32 slot, __u32 epoch, __u32 window)
+/* Was this very source seen within @window epochs? */
+static __always_inline int sg_recent_seen(const struct sg_srcid *id,
+					  __u32 epoch, __u32 window)
 {
-	__u32 *r = bpf_map_lookup_elem(&sg_recent, &slot);
+	__u32 slot = id->recent_slot;
+	struct sg_seen *r = bpf_map_lookup_elem(&sg_recent, &slot);
 
-	return r && *r && epoch + 1 - *r < window;
+	return r && r->epoch1 && r->fp == id->fp &&
+	       epoch + 1 - r->epoch1 < window;
 }
 
-/*
- * The segment's 4-tuple as the socket lookup helpers take it. Returns the
- * tuple size, or 0 when the IP header is not in the frame. Shared by XDP
- * and TC (which passes its own data pointers).
- */
-static __always_inline __u32 sg_tuple(void *data, void *data_end,
-				      const struct sg_pkt *pkt,
+/* The segment's 4-tuple as the socket lookup helpers take it; its size. */
+static __always_inline __u32 sg_tuple(const struct sg_pkt *pkt,
 				      struct bpf_sock_tuple *t)
 {
 	if (pkt->v6) {
-		struct ipv6hdr *ip6 = data + pkt->l3off;
-
-		if ((void *)(ip6 + 1) > data_end)
-			return 0;
-		__builtin_memcpy(t->ipv6.saddr, &ip6->saddr, 16);
-		__builtin_memcpy(t->ipv6.daddr, &ip6->daddr, 16);
+		__builtin_memcpy(t->ipv6.saddr, pkt->saddr, 16);
+		__builtin_memcpy(t->ipv6.daddr, pkt->daddr, 16);
 		t->ipv6.sport = (__u16)pkt->ports;
 		t->ipv6.dport = pkt->ports >> 16;
 		return sizeof(t->ipv6);
-	} else {
-		struct iphdr *iph = data + pkt->l3off;
-
-		if ((void *)(iph + 1) > data_end)
-			return 0;
-		t->ipv4.saddr = iph->saddr;
-		t->ipv4.daddr = iph->daddr;
-		t->ipv4.sport = (__u16)pkt->ports;
-		t->ipv4.dport = pkt->ports >> 16;
-		return sizeof(t->ipv4);
 	}
+	t->ipv4.saddr = pkt->saddr[0];
+	t->ipv4.daddr = pkt->daddr[0];
+	t->ipv4.sport = (__u16)pkt->ports;
+	t->ipv4.dport = pkt->ports >> 16;
+	return sizeof(t->ipv4);
 }
 
 /*
@@ -215,11 +235,8 @@ static __always_inline struct bpf_sock *sg_sk_lookup(struct xdp_md *ctx,
 						     struct sg_pkt *pkt)
 {
 	struct bpf_sock_tuple t = {};
-	__u32 sz = sg_tuple((void *)(long)ctx->data,
-			    (void *)(long)ctx->data_end, pkt, &t);
+	__u32 sz = sg_tuple(pkt, &t);
 
-	if (!sz)
-		return NULL;
 	return bpf_skc_lookup_tcp(ctx, &t, sz, SG_CURRENT_NETNS, 0);
 }
 
@@ -244,8 +261,10 @@ static __always_inline int sg_sk_state(struct xdp_md *ctx, struct sg_pkt *pkt)
 struct sg_hdr_copy {
 	__u8 ip[sizeof(struct ipv6hdr)];
 	__u8 tcp[60];
+	__u32 tcplen;
 };
 
+/* Copy the headers; their lengths in @iplen and @h->tcplen (20..60). */
 static __always_inline int sg_copy_hdrs(struct xdp_md *ctx, struct sg_pkt *pkt,
 					struct sg_hdr_copy *h, __u32 *iplen)
 {
@@ -256,7 +275,20 @@ static __always_inline int sg_copy_hdrs(struct xdp_md *ctx, struct sg_pkt *pkt,
 		return -1;
 	if (doff < sizeof(struct tcphdr) || doff > sizeof(h->tcp))
 		return -1;
+	h->tcplen = doff;
 	return bpf_xdp_load_bytes(ctx, pkt->l4off, h->tcp, doff);
+}
+
+/* h->tcplen as the verifier must see it for the cookie helpers. */
+static __always_inline __u32 sg_tcplen(const struct sg_hdr_copy *h)
+{
+	__u32 len = h->tcplen;
+
+	if (len < sizeof(struct tcphdr))
+		len = sizeof(struct tcphdr);
+	if (len > sizeof(h->tcp))
+		len = sizeof(h->tcp);
+	return len;
 }
 
 /*
@@ -288,7 +320,7 @@ static __always_inline int sg_syn_kernel(struct xdp_md *ctx, struct sg_pkt *pkt,
 		return SG_V_DROP_MALFORMED_TCP;
 	}
 	v = bpf_tcp_gen_syncookie(sk, h.ip, iplen, (struct tcphdr *)h.tcp,
-				  pkt->doff);
+				  sg_tcplen(&h));
 	bpf_sk_release(sk);
 	if (v < 0)
 		return SG_V_PASS_GEN_COOKIE;
@@ -325,19 +357,15 @@ static __always_inline int sg_syn_kernel(struct xdp_md *ctx, struct sg_pkt *pkt,
 static __always_inline int sg_syn_own(struct xdp_md *ctx, struct sg_pkt *pkt,
 				      const struct sg_config *cfg,
 				      const struct sg_opts *o, __u32 cisn,
+				      __u32 epoch, const struct sg_srcid *id,
 				      struct sg_synack *r)
 {
 	struct sg_mac_args ma = {};
-	struct sg_epoch_state *es;
-	__u32 epoch, attrs9, slot, meta, zero = 0;
+	__u32 attrs9, meta;
 	struct sg_key *key;
 	__u16 mss;
 	__u64 mac;
 
-	es = bpf_map_lookup_elem(&sg_epoch, &zero);
-	if (!es)
-		return SG_V_PASS_NO_KEY;
-	epoch = es->epoch;
 	key = sg_key_for(epoch);
 	if (!key)
 		return SG_V_PASS_NO_KEY;
@@ -350,21 +378,13 @@ static __always_inline int sg_syn_own(struct xdp_md *ctx, struct sg_pkt *pkt,
 			      o->wscale :
 			      SG_WSCALE_NONE;
 	r->a.sack = o->sack && (cfg->flags & SG_CFG_SACK);
+	r->ts = o->ts && (cfg->flags & SG_CFG_TS);
+	/* ECN only with timestamps: the ISN-only layout has no room for it. */
 	r->a.ecn = (pkt->flags & (SG_TCP_ECE | SG_TCP_CWR)) ==
 			   (SG_TCP_ECE | SG_TCP_CWR) &&
-		   (cfg->flags & SG_CFG_ECN);
-	r->ts = o->ts && (cfg->flags & SG_CFG_TS);
+		   (cfg->flags & SG_CFG_ECN) && r->ts;
 	attrs9 = sg_attrs_pack(&r->a);
 	meta = sg_cookie_meta(epoch, attrs9, r->ts);
-
-	if (sg_mac_addrs(ctx, pkt, &ma))
-		return SG_V_DROP_MALFORMED_IP;
-	slot = pkt->v6 ? sg_src_slot6(ma.saddr) : sg_src_slot4(ma.saddr[0]);
-	ma.key = *key;
-	ma.ports = pkt->ports;
-	ma.isn = cisn;
-	ma.meta = meta;
-	mac = sg_mac(&ma);
 
 	/*
 	 * TIME_WAIT guard: a client reusing a port whose 4-tuple the server
@@ -372,13 +392,19 @@ static __always_inline int sg_syn_own(struct xdp_md *ctx, struct sg_pkt *pkt,
 	 * SYN-ACK would lead to an ACK the TIME_WAIT socket swallows. Only
 	 * recently seen sources pay for the lookup.
 	 */
-	if (cfg->tw_epochs && sg_recent_seen(slot, epoch, cfg->tw_epochs)) {
+	if (cfg->tw_epochs && sg_recent_seen(id, epoch, cfg->tw_epochs)) {
 		int st = sg_sk_state(ctx, pkt);
 
 		if (st >= 0 && st != BPF_TCP_LISTEN)
 			return SG_V_PASS_TIMEWAIT;
 	}
 
+	sg_mac_addrs(pkt, &ma);
+	ma.key = *key;
+	ma.ports = pkt->ports;
+	ma.isn = cisn;
+	ma.meta = meta;
+	mac = sg_mac(&ma);
 	r->isn = sg_cookie_isn(mac, epoch, attrs9, r->ts);
 	if (r->ts)
 		r->tsval = sg_cookie_tsval(mac, attrs9);
@@ -536,105 +562,116 @@ __attribute__((noinline)) int sg_emit_synack(struct xdp_md *ctx,
 	return sg_verdict(SG_V_TX_SYNACK, XDP_TX);
 }
 
-/* The source prefix of the segment, as the sg_sources key. */
-static __always_inline int sg_src_key(struct xdp_md *ctx, struct sg_pkt *pkt,
-				      const struct sg_config *cfg,
-				      struct sg_src_key *k)
+/*
+ * Token bucket without division (sg_config): refill @b's @tokens for the
+ * time since @last_ns, capped at @full units; 1 and the bucket charged
+ * @cost units when it holds them, else 0.
+ */
+static __always_inline int sg_bucket_take(__u64 *tokens, __u64 *last_ns,
+					  __u64 now, __u64 mul, __u64 cap_ns,
+					  __u64 full, __u64 cost)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
+	__u64 elapsed = now - *last_ns, t = *tokens;
 
-	if (pkt->v6) {
-		struct ipv6hdr *ip6 = data + pkt->l3off;
-		__u32 *a;
-
-		if ((void *)(ip6 + 1) > data_end)
-			return -1;
-		a = ip6->saddr.in6_u.u6_addr32;
-		k->family = 6;
-		k->addr[0] = a[0] & cfg->mask6[0];
-		k->addr[1] = a[1] & cfg->mask6[1];
-		k->addr[2] = a[2] & cfg->mask6[2];
-		k->addr[3] = a[3] & cfg->mask6[3];
-	} else {
-		struct iphdr *iph = data + pkt->l3off;
-
-		if ((void *)(iph + 1) > data_end)
-			return -1;
-		k->family = 4;
-		k->addr[0] = iph->saddr & cfg->mask4;
-		k->addr[1] = k->addr[2] = k->addr[3] = 0;
+	if (elapsed > cap_ns) /* also a clock that went back: refill */
+		elapsed = cap_ns;
+	t += (elapsed * mul) >> 24;
+	if (t > full)
+		t = full;
+	*last_ns = now;
+	if (t < cost) {
+		*tokens = t;
+		return 0;
 	}
-	return 0;
+	*tokens = t - cost;
+	return 1;
+}
+
+/* The source prefix of the segment and its bucket in sg_sources. */
+static __always_inline struct sg_src *sg_src_bucket(const struct sg_pkt *pkt,
+						    const struct sg_config *cfg,
+						    struct sg_src_key *k)
+{
+	__u32 slot;
+
+	k->family = pkt->v6 ? 6 : 4;
+	k->addr[0] = pkt->saddr[0] & (pkt->v6 ? cfg->mask6[0] : cfg->mask4);
+	k->addr[1] = pkt->saddr[1] & cfg->mask6[1];
+	k->addr[2] = pkt->saddr[2] & cfg->mask6[2];
+	k->addr[3] = pkt->saddr[3] & cfg->mask6[3];
+	slot = sg_hash(k->addr, pkt->v6, cfg->hkey[0]) >> 48;
+	return bpf_map_lookup_elem(&sg_sources, &slot);
+}
+
+/*
+ * Claim @b for prefix @k when another prefix holds it but has been idle
+ * for two epochs (or nobody ever did); until then the two share it.
+ */
+static __always_inline void sg_src_claim(struct sg_src *b,
+					 const struct sg_src_key *k,
+					 __u32 epoch, __u64 full, __u64 now)
+{
+	if (b->key.family == k->family && b->key.addr[0] == k->addr[0] &&
+	    b->key.addr[1] == k->addr[1] && b->key.addr[2] == k->addr[2] &&
+	    b->key.addr[3] == k->addr[3])
+		return;
+	if (b->key.family && epoch - b->epoch < 2)
+		return;
+	b->key = *k;
+	b->synack = b->ack_ok = b->limited = 0;
+	b->tokens = full;
+	b->last_ns = now;
+	b->epoch = epoch;
 }
 
 /*
  * Half-open accounting and the reflection guard: a token bucket per
  * source prefix (the prefix our SYN-ACK goes to), so that spoofed SYNs
  * cannot turn synguard into a SYN-ACK cannon aimed at one victim network.
- * Returns 0 to answer, or SG_V_DROP_RATELIMIT.
+ * A source that completed a handshake lately (@known) is answered even
+ * when its prefix's bucket is empty: a flood spoofing the prefix must not
+ * lock its real clients out. Returns 0 to answer, or SG_V_DROP_RATELIMIT.
  */
-static __always_inline int sg_src_synack(struct xdp_md *ctx, struct sg_pkt *pkt,
+static __always_inline int sg_src_synack(const struct sg_pkt *pkt,
 					 const struct sg_config *cfg,
-					 __u32 epoch)
+					 __u32 epoch, int known)
 {
+	__u64 full = (__u64)cfg->synack_burst << 10, now;
 	struct sg_src_key k;
-	struct sg_src *src;
-	__u64 now = 0, full;
+	struct sg_src *b;
 
-	if (sg_src_key(ctx, pkt, cfg, &k))
+	b = sg_src_bucket(pkt, cfg, &k);
+	if (!b)
 		return 0;
-	full = (__u64)cfg->synack_burst << 10;
-	src = bpf_map_lookup_elem(&sg_sources, &k);
-	if (!src) {
-		struct sg_src n = { .tokens = full, .epoch = epoch };
-
-		if (cfg->synack_rate)
-			n.last_ns = bpf_ktime_get_coarse_ns();
-		bpf_map_update_elem(&sg_sources, &k, &n, BPF_NOEXIST);
-		src = bpf_map_lookup_elem(&sg_sources, &k);
-		if (!src)
-			return 0; /* accounting is best effort */
-	}
-	if (cfg->synack_rate) {
-		__u64 elapsed, tokens = src->tokens;
-
-		now = bpf_ktime_get_coarse_ns();
-		elapsed = now - src->last_ns;
-		if (elapsed > 10000000000ULL) /* cap: no overflow below */
-			elapsed = 10000000000ULL;
-		/* 1024 units per SYN-ACK, rate per 1e9 ns. */
-		tokens += elapsed * cfg->synack_rate / 976562;
-		if (tokens > full)
-			tokens = full;
-		src->last_ns = now;
-		if (tokens < 1024) {
-			src->tokens = tokens;
-			src->limited++;
+	now = bpf_ktime_get_coarse_ns();
+	sg_src_claim(b, &k, epoch, full, now);
+	if (cfg->synack_rate &&
+	    !sg_bucket_take(&b->tokens, &b->last_ns, now, cfg->synack_mul,
+			    cfg->synack_cap_ns, full, 1024)) {
+		if (!known) {
+			b->limited++;
 			return SG_V_DROP_RATELIMIT;
 		}
-		src->tokens = tokens - 1024;
+		sg_count(SG_E_GUARD_BYPASS);
 	}
-	src->synack++;
-	if (src->epoch != epoch)
-		src->epoch = epoch;
+	b->synack++;
+	if (b->epoch != epoch)
+		b->epoch = epoch;
 	return 0;
 }
 
-static __always_inline void sg_src_ack_ok(struct xdp_md *ctx,
-					  struct sg_pkt *pkt,
+static __always_inline void sg_src_ack_ok(const struct sg_pkt *pkt,
 					  const struct sg_config *cfg,
 					  __u32 epoch)
 {
 	struct sg_src_key k;
-	struct sg_src *src;
+	struct sg_src *b = sg_src_bucket(pkt, cfg, &k);
 
-	if (sg_src_key(ctx, pkt, cfg, &k))
-		return;
-	src = bpf_map_lookup_elem(&sg_sources, &k);
-	if (src) {
-		src->ack_ok++;
-		src->epoch = epoch;
+	if (b && b->key.family == k.family && b->key.addr[0] == k.addr[0] &&
+	    b->key.addr[1] == k.addr[1] && b->key.addr[2] == k.addr[2] &&
+	    b->key.addr[3] == k.addr[3]) {
+		b->ack_ok++;
+		b->epoch = epoch;
 	}
 }
 
@@ -643,19 +680,13 @@ static __always_inline void sg_src_ack_ok(struct xdp_md *ctx,
  * and the CLI keep a config flag per non-empty list. Returns the verdict
  * counter, or SG_PARSE_TCP to go on.
  */
-static __always_inline int sg_policy(struct xdp_md *ctx, struct sg_pkt *pkt,
+static __always_inline int sg_policy(const struct sg_pkt *pkt,
 				     const struct sg_config *cfg)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-
 	if (pkt->v6 && (cfg->flags & (SG_CFG_ALLOW6 | SG_CFG_DENY6))) {
-		struct ipv6hdr *ip6 = data + pkt->l3off;
 		struct sg_lpm6 k = { .prefixlen = 128 };
 
-		if ((void *)(ip6 + 1) > data_end)
-			return SG_V_DROP_MALFORMED_IP;
-		__builtin_memcpy(k.addr, &ip6->saddr, 16);
+		__builtin_memcpy(k.addr, pkt->saddr, 16);
 		if ((cfg->flags & SG_CFG_DENY6) &&
 		    bpf_map_lookup_elem(&sg_deny6, &k))
 			return SG_V_DROP_DENY;
@@ -663,12 +694,9 @@ static __always_inline int sg_policy(struct xdp_md *ctx, struct sg_pkt *pkt,
 		    bpf_map_lookup_elem(&sg_allow6, &k))
 			return SG_V_PASS_ALLOW;
 	} else if (!pkt->v6 && (cfg->flags & (SG_CFG_ALLOW4 | SG_CFG_DENY4))) {
-		struct iphdr *iph = data + pkt->l3off;
 		struct sg_lpm4 k = { .prefixlen = 32 };
 
-		if ((void *)(iph + 1) > data_end)
-			return SG_V_DROP_MALFORMED_IP;
-		k.addr = iph->saddr;
+		k.addr = pkt->saddr[0];
 		if ((cfg->flags & SG_CFG_DENY4) &&
 		    bpf_map_lookup_elem(&sg_deny4, &k))
 			return SG_V_DROP_DENY;
@@ -679,6 +707,58 @@ static __always_inline int sg_policy(struct xdp_md *ctx, struct sg_pkt *pkt,
 	return SG_PARSE_TCP;
 }
 
+/*
+ * Addresses no handshake can be completed with: unspecified, loopback,
+ * multicast, limited broadcast and reserved IPv4 sources; unspecified,
+ * loopback and multicast IPv6 sources; multicast or broadcast
+ * destinations. The kernel drops or handles such packets itself.
+ */
+static __always_inline int sg_martian(const struct sg_pkt *pkt)
+{
+	__u32 s0 = bpf_ntohl(pkt->saddr[0]), d0 = bpf_ntohl(pkt->daddr[0]);
+
+	if (pkt->l2mcast)
+		return 1;
+	if (!pkt->v6)
+		return (s0 >> 24) == 0 || (s0 >> 24) == 127 ||
+		       s0 >= 0xe0000000 || d0 >= 0xe0000000;
+	if ((s0 >> 24) == 0xff || (d0 >> 24) == 0xff)
+		return 1;
+	/* :: and ::1 */
+	return !pkt->saddr[0] && !pkt->saddr[1] && !pkt->saddr[2] &&
+	       (pkt->saddr[3] == 0 || pkt->saddr[3] == bpf_htonl(1));
+}
+
+/*
+ * Is the SYN for a listener of ours? Destination one of this namespace's
+ * addresses, and something listening on the port; not an MPTCP listener
+ * (the hand-off kfunc refuses those). 0, or the pass reason. Without the
+ * daemon's sets (SG_CFG_LOCAL clear: test harnesses, or a daemon that has
+ * not filled them yet) only the address checks apply.
+ */
+static __always_inline int sg_not_ours(const struct sg_pkt *pkt,
+				       const struct sg_config *cfg)
+{
+	__u32 port, idx;
+	struct sg_lport *lp;
+
+	if (sg_martian(pkt))
+		return SG_V_PASS_NOT_LOCAL;
+	if (!(cfg->flags & SG_CFG_LOCAL))
+		return 0;
+	if (pkt->v6 ? !bpf_map_lookup_elem(&sg_local6, pkt->daddr) :
+		      !bpf_map_lookup_elem(&sg_local4, &pkt->daddr[0]))
+		return SG_V_PASS_NOT_LOCAL;
+	port = bpf_ntohs((__u16)(pkt->ports >> 16));
+	idx = port >> 5;
+	lp = bpf_map_lookup_elem(&sg_lports, &idx);
+	if (!lp || !(lp->listen & (1u << (port & 31))))
+		return SG_V_PASS_NO_LISTENER;
+	if (lp->mptcp & (1u << (port & 31)))
+		return SG_V_PASS_MPTCP;
+	return 0;
+}
+
 static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
 				  const struct sg_config *cfg,
 				  const struct sg_opts *o)
@@ -687,31 +767,50 @@ static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
 	void *data_end = (void *)(long)ctx->data_end;
 	struct sg_synack r = {};
 	struct sg_epoch_state *es;
+	struct sg_srcid id;
 	struct tcphdr *th;
-	__u32 cisn, zero = 0;
+	__u32 cisn, epoch, zero = 0;
 	int v;
 
-	th = data + pkt->l4off;
+	th = data + sg_l4off(pkt);
 	if ((void *)(th + 1) > data_end)
 		return sg_verdict(SG_V_DROP_MALFORMED_TCP, XDP_DROP);
 	cisn = bpf_ntohl(th->seq);
 
 	sg_count(SG_E_SYN_RX);
+	v = sg_not_ours(pkt, cfg);
+	if (v)
+		return sg_verdict(v, XDP_PASS);
+	if (o->auth) /* the kernel checks the signature */
+		return sg_verdict(SG_V_PASS_TCP_AUTH, XDP_PASS);
 	es = bpf_map_lookup_elem(&sg_epoch, &zero);
-	v = sg_src_synack(ctx, pkt, cfg, es ? es->epoch : 0);
+	if (!es)
+		return sg_verdict(SG_V_PASS_NO_KEY, XDP_PASS);
+	epoch = es->epoch;
+	if ((cfg->flags & SG_CFG_ENGAGE_AUTO) && !es->engaged)
+		return sg_verdict(SG_V_PASS_NOT_ENGAGED, XDP_PASS);
+
+	sg_srcid(pkt, cfg, &id);
+	v = sg_src_synack(pkt, cfg, epoch,
+			  sg_recent_seen(&id, epoch, cfg->tw_epochs + 2));
 	if (v)
 		return sg_verdict(v, XDP_DROP);
 
 	if (sg_engine == SG_ENGINE_KERNEL)
 		v = sg_syn_kernel(ctx, pkt, cfg, o, &r);
 	else
-		v = sg_syn_own(ctx, pkt, cfg, o, cisn, &r);
+		v = sg_syn_own(ctx, pkt, cfg, o, cisn, epoch, &id, &r);
 	if (v != SG_PARSE_TCP)
 		return sg_verdict(v, sg_stat_kind(v) == SG_KIND_DROP ?
 					     XDP_DROP :
 					     XDP_PASS);
 	if (pkt->l4len > pkt->doff)
 		sg_count(SG_E_SYN_PAYLOAD);
+	if (cfg->flags & SG_CFG_MONITOR) {
+		/* What it would do, counted; the SYN goes on to the kernel. */
+		sg_count(SG_E_MONITOR_PASSED);
+		return sg_verdict(SG_V_TX_SYNACK, XDP_PASS);
+	}
 	r.cisn = cisn;
 	r.peer_tsval = o->tsval;
 	r.l3off = pkt->l3off;
@@ -748,11 +847,116 @@ static __always_inline int sg_ack_kernel(struct xdp_md *ctx, struct sg_pkt *pkt)
 		return sg_verdict(SG_V_DROP_MALFORMED_TCP, XDP_DROP);
 	}
 	ok = bpf_tcp_check_syncookie(sk, h.ip, iplen, (struct tcphdr *)h.tcp,
-				     pkt->doff);
+				     sg_tcplen(&h));
 	bpf_sk_release(sk);
 	if (ok)
 		return sg_verdict(SG_V_DROP_COOKIE_BAD, XDP_DROP);
 	return sg_verdict(SG_V_PASS_COOKIE_OK, XDP_PASS);
+}
+
+/*
+ * An ACK our cookie check refused may still carry a SYN cookie of the
+ * kernel's (it answered some SYNs itself: auto engagement, allowlisted or
+ * TIME_WAIT sources). Asked only while the daemon has seen the kernel send
+ * cookies lately (SG_CFG_KCOOKIE). 1 when the kernel's cookie checks out.
+ */
+static __always_inline int sg_kernel_cookie(struct xdp_md *ctx,
+					    struct sg_pkt *pkt)
+{
+	struct sg_hdr_copy h;
+	struct bpf_sock *sk;
+	__u32 iplen;
+	long err;
+
+	sk = sg_sk_lookup(ctx, pkt);
+	if (!sk)
+		return 0;
+	if (sk->state != BPF_TCP_LISTEN || sg_copy_hdrs(ctx, pkt, &h, &iplen)) {
+		bpf_sk_release(sk);
+		return 0;
+	}
+	err = bpf_tcp_check_syncookie(sk, h.ip, iplen, (struct tcphdr *)h.tcp,
+				      sg_tcplen(&h));
+	bpf_sk_release(sk);
+	return !err;
+}
+
+/*
+ * The bad-cookie limiter: a source may fail the cookie check a few times a
+ * second (a burst, then a rate); past that its ISN-only cookie ACKs are
+ * dropped unverified until its bucket refills, so guessing a cookie
+ * blindly (2^-22 per try) for a connection from a chosen address takes
+ * years instead of minutes. With @cost 0, 1 when the source may be
+ * checked; with 1024, charges one failure.
+ */
+static __always_inline int sg_badck_may(const struct sg_config *cfg,
+					const struct sg_srcid *id, __u64 now,
+					__u64 cost)
+{
+	__u32 slot = id->badck_slot;
+	struct sg_badck *b;
+
+	if (!cfg->badck_burst)
+		return 1;
+	b = bpf_map_lookup_elem(&sg_badck, &slot);
+	if (!b)
+		return 1;
+	return sg_bucket_take(&b->tokens, &b->last_ns, now, cfg->badck_mul,
+			      cfg->badck_cap_ns, (__u64)cfg->badck_burst << 10,
+			      cost);
+}
+
+/* The handshake a verified cookie decodes to, as the TC program takes it. */
+static __always_inline void sg_meta_fill(struct sg_meta *m,
+					 const struct sg_config *cfg, __u32 v6,
+					 __u32 attrs9, __u32 ts,
+					 const struct sg_opts *o)
+{
+	struct sg_attrs a;
+
+	sg_attrs_unpack(attrs9, &a);
+	m->magic = SG_META_MAGIC;
+	m->mss = (v6 ? cfg->msstab6 : cfg->msstab4)[a.mss_idx & 7];
+	m->flags = (a.sack ? SG_META_SACK : 0) | (ts ? SG_META_TS : 0) |
+		   (a.ecn ? SG_META_ECN : 0);
+	if (a.wscale != SG_WSCALE_NONE) {
+		m->flags |= SG_META_WSCALE;
+		m->snd_wscale = a.wscale;
+		m->rcv_wscale = cfg->wscale;
+	} else {
+		m->snd_wscale = 0;
+		m->rcv_wscale = 0;
+	}
+	m->tsval = ts ? o->tsval : 0;
+	m->tsecr = ts ? o->tsecr : 0;
+}
+
+/*
+ * Check our cookie in an ACK: 0 with @attrs9 set when it verifies, else
+ * the verdict counter. Shared by XDP and, without metadata, TC.
+ */
+static __always_inline int
+sg_cookie_check(const struct sg_pkt *pkt, const struct sg_opts *o, __u32 cookie,
+		__u32 cisn, __u32 cur_epoch, __u32 *attrs9, __u32 *epoch_out)
+{
+	struct sg_mac_args ma = {};
+	__u32 epoch, ts = o->ts;
+	struct sg_key *key;
+
+	epoch = sg_cookie_epoch(cookie, cur_epoch);
+	key = sg_key_for(epoch);
+	if (!key)
+		return SG_V_DROP_COOKIE_BAD;
+	*attrs9 = sg_cookie_attrs(cookie, o->tsecr, ts);
+	sg_mac_addrs(pkt, &ma);
+	ma.key = *key;
+	ma.ports = pkt->ports;
+	ma.isn = cisn;
+	ma.meta = sg_cookie_meta(epoch, *attrs9, ts);
+	if (!sg_cookie_mac_ok(sg_mac(&ma), cookie, o->tsecr, ts))
+		return SG_V_DROP_COOKIE_BAD;
+	*epoch_out = epoch;
+	return 0;
 }
 
 /*
@@ -767,15 +971,14 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u32 cookie, cisn, epoch, attrs9, slot, ts, zero = 0;
-	struct sg_mac_args ma = {};
+	__u32 cookie, cisn, attrs9 = 0, epoch = 0, port, idx, zero = 0;
 	struct sg_epoch_state *es;
-	struct sg_attrs a;
+	struct sg_lport *lp;
+	struct sg_srcid id;
 	struct sg_meta *m;
-	struct sg_key *key;
 	struct tcphdr *th;
-	int state;
-	__u64 mac;
+	int state, v;
+	__u64 now;
 
 	if (sg_engine == SG_ENGINE_KERNEL)
 		return sg_ack_kernel(ctx, pkt);
@@ -784,106 +987,88 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 	if (!es || !sg_key_for(es->epoch))
 		return sg_verdict(SG_V_PASS_NO_KEY, XDP_PASS);
 
-	th = data + pkt->l4off;
+	th = data + sg_l4off(pkt);
 	if ((void *)(th + 1) > data_end)
 		return sg_verdict(SG_V_DROP_MALFORMED_TCP, XDP_DROP);
 	cookie = bpf_ntohl(th->ack_seq) - 1;
 	cisn = bpf_ntohl(th->seq) - 1;
-
-	if (pkt->v6) {
-		struct ipv6hdr *ip6 = data + pkt->l3off;
-
-		if ((void *)(ip6 + 1) > data_end)
-			return sg_verdict(SG_V_DROP_MALFORMED_IP, XDP_DROP);
-		slot = sg_src_slot6(ip6->saddr.in6_u.u6_addr32);
-	} else {
-		struct iphdr *iph = data + pkt->l3off;
-
-		if ((void *)(iph + 1) > data_end)
-			return sg_verdict(SG_V_DROP_MALFORMED_IP, XDP_DROP);
-		slot = sg_src_slot4(iph->saddr);
-	}
+	sg_srcid(pkt, cfg, &id);
 
 	state = sg_sk_state(ctx, pkt);
 	if (state >= 0 && state != BPF_TCP_LISTEN) {
 		if (cfg->tw_epochs)
-			sg_recent_mark(slot, es->epoch);
+			sg_recent_mark(&id, es->epoch);
 		return sg_verdict(SG_V_PASS_ESTABLISHED, XDP_PASS);
+	}
+	/* The SYNs of an MPTCP listener's port went to the kernel. */
+	if (cfg->flags & SG_CFG_LOCAL) {
+		port = bpf_ntohs((__u16)(pkt->ports >> 16));
+		idx = port >> 5;
+		lp = bpf_map_lookup_elem(&sg_lports, &idx);
+		if (lp && (lp->mptcp & (1u << (port & 31))))
+			return sg_verdict(SG_V_PASS_MPTCP, XDP_PASS);
 	}
 
 	/* Options only now: established traffic never needs them. */
 	if (sg_parse_opts(ctx, pkt->l4off + sizeof(struct tcphdr),
 			  pkt->doff - sizeof(struct tcphdr), o))
 		return sg_verdict(SG_V_DROP_BAD_OPTION, XDP_DROP);
-	ts = o->ts;
-	epoch = sg_cookie_epoch(cookie, es->epoch);
-	key = sg_key_for(epoch);
-	if (!key)
-		return sg_verdict(SG_V_DROP_COOKIE_BAD, XDP_DROP);
-	attrs9 = sg_cookie_attrs(cookie, o->tsecr, ts);
+	if (o->auth)
+		return sg_verdict(SG_V_PASS_TCP_AUTH, XDP_PASS);
 
-	if (sg_mac_addrs(ctx, pkt, &ma))
-		return sg_verdict(SG_V_DROP_MALFORMED_IP, XDP_DROP);
-	ma.key = *key;
-	ma.ports = pkt->ports;
-	ma.isn = cisn;
-	ma.meta = sg_cookie_meta(epoch, attrs9, ts);
-	mac = sg_mac(&ma);
-	if (!sg_cookie_mac_ok(mac, cookie, o->tsecr, ts))
-		return sg_verdict(SG_V_DROP_COOKIE_BAD, XDP_DROP);
+	/* Over its bad-cookie budget, a source's ACKs in the ISN-only layout
+	 * (22 MAC bits) are not checked: only timestamp-layout cookies (53
+	 * bits), which cannot be guessed, still complete. */
+	now = bpf_ktime_get_coarse_ns();
+	if (!o->ts && !sg_badck_may(cfg, &id, now, 0))
+		return sg_verdict(SG_V_DROP_COOKIE_LIMITED, XDP_DROP);
+	v = sg_cookie_check(pkt, o, cookie, cisn, es->epoch, &attrs9, &epoch);
+	if (v) {
+		if ((cfg->flags & SG_CFG_KCOOKIE) && sg_kernel_cookie(ctx, pkt))
+			return sg_verdict(SG_V_PASS_KERNEL_COOKIE, XDP_PASS);
+		sg_badck_may(cfg, &id, now, 1024);
+		return sg_verdict(v, XDP_DROP);
+	}
 	if (epoch != es->epoch)
 		sg_count(SG_E_COOKIE_PREV_EPOCH);
-	if (cfg->tw_epochs)
-		sg_recent_mark(slot, es->epoch);
-	sg_src_ack_ok(ctx, pkt, cfg, es->epoch);
+	sg_recent_mark(&id, es->epoch);
+	sg_src_ack_ok(pkt, cfg, es->epoch);
 
-	sg_attrs_unpack(attrs9, &a);
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
-		return sg_verdict(SG_V_DROP_ADJUST, XDP_DROP);
+	if (cfg->flags & SG_CFG_MONITOR)
+		return sg_verdict(SG_V_PASS_COOKIE_OK, XDP_PASS);
+	if ((cfg->flags & SG_CFG_NO_META) ||
+	    bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m))) {
+		/* No metadata on this driver: TC verifies the cookie itself. */
+		struct sg_flags *f = bpf_map_lookup_elem(&sg_flags, &zero);
+
+		if (f && !f->meta_failed && !(cfg->flags & SG_CFG_NO_META))
+			f->meta_failed = 1;
+		sg_count(SG_E_META_FAILED);
+		return sg_verdict(SG_V_PASS_COOKIE_OK, XDP_PASS);
+	}
 	m = (void *)(long)ctx->data_meta;
 	if ((void *)(m + 1) > (void *)(long)ctx->data)
 		return sg_verdict(SG_V_DROP_ADJUST, XDP_DROP);
-	m->magic = SG_META_MAGIC;
-	m->mss = (pkt->v6 ? cfg->msstab6 : cfg->msstab4)[a.mss_idx & 7];
-	m->flags = (a.sack ? SG_META_SACK : 0) | (ts ? SG_META_TS : 0) |
-		   (a.ecn ? SG_META_ECN : 0);
-	if (a.wscale != SG_WSCALE_NONE) {
-		m->flags |= SG_META_WSCALE;
-		m->snd_wscale = a.wscale;
-		m->rcv_wscale = cfg->wscale;
-	} else {
-		m->snd_wscale = 0;
-		m->rcv_wscale = 0;
-	}
-	m->tsval = ts ? o->tsval : 0;
-	m->tsecr = ts ? o->tsecr : 0;
+	sg_meta_fill(m, cfg, pkt->v6, attrs9, o->ts, o);
 	return sg_verdict(SG_V_PASS_COOKIE_OK, XDP_PASS);
 }
 
-SEC("xdp")
-int synguard_xdp(struct xdp_md *ctx)
+static __always_inline int sg_xdp(struct xdp_md *ctx,
+				  const struct sg_config *cfg)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct sg_opts o = {};
-	struct sg_config *cfg;
 	struct sg_pkt pkt;
-	__u32 zero = 0;
 	__u8 fl;
 	int r;
 
 	r = sg_parse(data, data_end, &pkt);
-	if (r != SG_PARSE_TCP) {
-		__u32 kind = sg_stat_kind(r);
-
-		return sg_verdict(r,
-				  kind == SG_KIND_DROP ? XDP_DROP : XDP_PASS);
-	}
-
-	cfg = bpf_map_lookup_elem(&sg_config, &zero);
-	if (!cfg)
-		return sg_verdict(SG_V_DROP_NO_CONFIG, XDP_DROP);
-	r = sg_policy(ctx, &pkt, cfg);
+	if (r != SG_PARSE_TCP)
+		return sg_verdict(r, sg_stat_kind(r) == SG_KIND_DROP ?
+					     XDP_DROP :
+					     XDP_PASS);
+	r = sg_policy(&pkt, cfg);
 	if (r != SG_PARSE_TCP)
 		return sg_verdict(r, sg_stat_kind(r) == SG_KIND_DROP ?
 					     XDP_DROP :
@@ -903,6 +1088,26 @@ int synguard_xdp(struct xdp_md *ctx)
 		return sg_syn(ctx, &pkt, cfg, &o);
 	}
 	return sg_ack(ctx, &pkt, cfg, &o);
+}
+
+SEC("xdp")
+int synguard_xdp(struct xdp_md *ctx)
+{
+	struct sg_config *cfg;
+	__u32 zero = 0;
+	int act;
+
+	cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	if (!cfg)
+		return sg_verdict(SG_V_DROP_NO_CONFIG, XDP_DROP);
+	act = sg_xdp(ctx, cfg);
+	if (act != XDP_PASS && (cfg->flags & SG_CFG_MONITOR)) {
+		/* --engage monitor: the verdict is counted, the packet goes
+		 * on to the kernel. */
+		sg_count(SG_E_MONITOR_PASSED);
+		return XDP_PASS;
+	}
+	return act;
 }
 
 /* ---- TC ingress: hand verified cookie ACKs to the kernel (own engine) ---- */
@@ -949,65 +1154,235 @@ extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock___sg *sk,
 				   struct bpf_tcp_req_attrs___sg *attrs,
 				   int attrs__sz) __ksym __weak;
 
+/* An ACK's TCP options (at most 40 bytes), copied out of the skb: TC
+ * cannot walk them in place the way XDP does. 64 bytes, so that every
+ * index masked with 63 is inside. */
+struct sg_optbuf {
+	__u8 b[64];
+	__u32 len;
+};
+
+#define SG_OB(i) (w->ob->b[(i)&63])
+
+/* Scratch space for the copy (the stack is tight with the MAC's frame on
+ * top); private to the program, never pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_optbuf);
+} tc_scratch SEC(".maps");
+
+struct sg_optwalk {
+	struct sg_optbuf *ob;
+	struct sg_opts *o;
+	__u32 off;
+	int err;
+};
+
+/* One option of the walk (a bpf_loop() callback: checked once, however
+ * many options an ACK carries). 1 ends the walk. */
+static long sg_optwalk_step(__u32 i, struct sg_optwalk *w)
+{
+	__u32 off = w->off, len = w->ob->len, kind, olen;
+
+	if (off >= len || len > 40)
+		return 1;
+	kind = SG_OB(off);
+	if (kind == 0)
+		return 1;
+	if (kind == 1) {
+		w->off = off + 1;
+		return 0;
+	}
+	olen = off + 2 > len ? 0 : SG_OB(off + 1);
+	if (olen < 2 || off + olen > len) {
+		w->err = -1;
+		return 1;
+	}
+	if (kind == 8 && olen == 10) {
+		w->o->ts = 1;
+		w->o->tsval = SG_OB(off + 2) << 24 | SG_OB(off + 3) << 16 |
+			      SG_OB(off + 4) << 8 | SG_OB(off + 5);
+		w->o->tsecr = SG_OB(off + 6) << 24 | SG_OB(off + 7) << 16 |
+			      SG_OB(off + 8) << 8 | SG_OB(off + 9);
+	} else if (kind == 19 || kind == 29) {
+		w->o->auth = 1;
+	}
+	w->off = off + olen;
+	return 0;
+}
+
+/*
+ * Without XDP metadata (--xdp-meta off, a driver that cannot, or a VLAN
+ * device above the XDP one, which the metadata does not reach), TC checks
+ * the cookie itself: the XDP program has already dropped the ACKs that
+ * fail, so this recomputes one MAC per hand-off. 0 with @m filled, or -1.
+ * A global function: verified once, not once per path into it.
+ */
+__attribute__((noinline)) int
+sg_tc_verify(struct __sk_buff *skb, struct sg_pkt *pkt, struct sg_meta *m)
+{
+	struct sg_optwalk w = {};
+	struct sg_optbuf *ob;
+	struct sg_opts o = {};
+	struct sg_epoch_state *es;
+	struct sg_config *cfg;
+	__u32 hdr[4], attrs9, epoch, optlen, zero = 0;
+
+	if (!pkt || !m)
+		return -1;
+	cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	ob = bpf_map_lookup_elem(&tc_scratch, &zero);
+	if (!cfg || !ob)
+		return -1;
+	if ((pkt->flags & (SG_TCP_SYN | SG_TCP_RST | SG_TCP_ACK)) != SG_TCP_ACK)
+		return -1;
+	es = bpf_map_lookup_elem(&sg_epoch, &zero);
+	if (!es)
+		return -1;
+	if (bpf_skb_load_bytes(skb, pkt->l4off, hdr, sizeof(hdr)))
+		return -1;
+	optlen = pkt->doff - sizeof(struct tcphdr);
+	if (optlen > 40)
+		return -1;
+	if (optlen) {
+		/* 1..64 on the very register passed (clang keeps bounds on
+		 * copies); the buffer holds 64. */
+		__u32 n = optlen - 1;
+
+		asm volatile("%0 &= 0x3f" : "+r"(n));
+		if (bpf_skb_load_bytes(skb, pkt->l4off + sizeof(struct tcphdr),
+				       ob->b, n + 1))
+			return -1;
+	}
+	ob->len = optlen;
+	w.ob = ob;
+	w.o = &o;
+	bpf_loop(40, sg_optwalk_step, &w, 0);
+	if (w.err || o.auth)
+		return -1;
+	/* hdr: ports, seq, ack_seq, ... */
+	if (sg_cookie_check(pkt, &o, bpf_ntohl(hdr[2]) - 1,
+			    bpf_ntohl(hdr[1]) - 1, es->epoch, &attrs9, &epoch))
+		return -1;
+	sg_meta_fill(m, cfg, pkt->v6, attrs9, o.ts, &o);
+	return 0;
+}
+
+/*
+ * Was this 4-tuple handed to the kernel within the last second? The
+ * client's first data segment can reach TC in the ACK's receive batch,
+ * before the kernel has made the socket: it must not be handed off again.
+ */
+static __always_inline int sg_handed_recently(const struct sg_pkt *pkt,
+					      struct sg_tuple_key *k, __u64 now)
+{
+	__u64 *t;
+
+	__builtin_memcpy(k->saddr, pkt->saddr, 16);
+	__builtin_memcpy(k->daddr, pkt->daddr, 16);
+	k->ports = pkt->ports;
+	k->family = pkt->v6 ? 6 : 4;
+	t = bpf_map_lookup_elem(&sg_handed, k);
+	return t && now - *t < 1000000000ULL;
+}
+
 /*
  * A packet that the XDP program passed with sg_meta in front carries a
  * verified cookie: find the listener and have the kernel create the
  * request socket from the decoded handshake, as if it had answered the SYN
  * itself. Everything else passes untouched. The kernel then creates the
  * full socket as it processes this ACK.
+ *
+ * The same program runs on the VLAN devices above the XDP device: with
+ * two tags (QinQ) the frame is still tagged where XDP runs (skb->protocol
+ * is 802.1Q there), and the kfunc takes IPv4 or IPv6 only, so the hand-off
+ * happens one device up.
  */
 SEC("tc")
 int synguard_tc(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
-	struct sg_meta *m = (void *)(long)skb->data_meta;
+	struct sg_meta *xm = (void *)(long)skb->data_meta;
 	struct bpf_tcp_req_attrs___sg attrs = {};
 	struct bpf_sock_tuple t = {};
+	struct sg_tuple_key hk = {};
+	struct sg_config *cfg;
+	struct sg_flags *fl;
 	struct bpf_sock *sk;
+	struct sg_meta m = {};
 	struct sg_pkt pkt;
-	__u32 sz;
-	int err;
+	__u32 sz, zero = 0;
+	int err, have;
+	__u64 now;
 
-	if ((void *)(m + 1) > data || m->magic != SG_META_MAGIC)
+	cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	if (!cfg || (cfg->flags & SG_CFG_MONITOR))
 		return SG_TC_ACT_OK;
+	have = (void *)(xm + 1) <= data && xm->magic == SG_META_MAGIC;
+	if (have) {
+		m = *xm;
+	} else {
+		/* The common case: no metadata, nothing to do. */
+		fl = bpf_map_lookup_elem(&sg_flags, &zero);
+		if (!(cfg->flags & SG_CFG_NO_META) &&
+		    !(fl && fl->meta_failed) && skb->ifindex == cfg->ifindex)
+			return SG_TC_ACT_OK;
+	}
 	/* The tuple again: TC sees the frame after VLAN untagging, so it
 	 * parses rather than trusting offsets from XDP. */
 	if (sg_parse(data, data_end, &pkt) != SG_PARSE_TCP)
-		return sg_verdict(SG_E_HANDOFF_PARSE, SG_TC_ACT_OK);
-	sz = sg_tuple(data, data_end, &pkt, &t);
-	if (!sz)
-		return sg_verdict(SG_E_HANDOFF_PARSE, SG_TC_ACT_OK);
+		return have ? sg_verdict(SG_E_HANDOFF_PARSE, SG_TC_ACT_OK) :
+			      SG_TC_ACT_OK;
+	if (skb->protocol != bpf_htons(SG_ETH_P_IP) &&
+	    skb->protocol != bpf_htons(SG_ETH_P_IPV6))
+		return have ? sg_verdict(SG_E_HANDOFF_DEFERRED, SG_TC_ACT_OK) :
+			      SG_TC_ACT_OK;
+	now = bpf_ktime_get_coarse_ns();
+	if (sg_handed_recently(&pkt, &hk, now))
+		return sg_verdict(SG_E_HANDOFF_DUP, SG_TC_ACT_OK);
 
 	/* A full socket, not skc: the kfunc takes a referenced listener. */
+	sz = sg_tuple(&pkt, &t);
 	sk = bpf_sk_lookup_tcp(skb, &t, sz, SG_CURRENT_NETNS, 0);
 	if (!sk)
-		return sg_verdict(SG_E_HANDOFF_NO_LISTENER, SG_TC_ACT_OK);
+		return have ? sg_verdict(SG_E_HANDOFF_NO_LISTENER,
+					 SG_TC_ACT_OK) :
+			      SG_TC_ACT_OK;
 	if (sk->state != BPF_TCP_LISTEN) {
-		/* The connection exists already: XDP saw this segment (the
-		 * first data after the ACK, in one batch) before the kernel
-		 * created it. Nothing to do. */
+		/* The connection exists already. Nothing to do. */
 		bpf_sk_release(sk);
 		return SG_TC_ACT_OK;
 	}
-
-	attrs.mss = m->mss;
-	attrs.sack_ok = !!(m->flags & SG_META_SACK);
-	attrs.ecn_ok = !!(m->flags & SG_META_ECN);
-	if (m->flags & SG_META_WSCALE) {
-		attrs.wscale_ok = 1;
-		attrs.snd_wscale = m->snd_wscale;
-		attrs.rcv_wscale = m->rcv_wscale;
+	if (!have) {
+		if (sg_tc_verify(skb, &pkt, &m)) {
+			bpf_sk_release(sk);
+			return SG_TC_ACT_OK;
+		}
+		sg_count(SG_E_TC_VERIFIED);
 	}
-	if (m->flags & SG_META_TS) {
+
+	attrs.mss = m.mss;
+	attrs.sack_ok = !!(m.flags & SG_META_SACK);
+	attrs.ecn_ok = !!(m.flags & SG_META_ECN);
+	if (m.flags & SG_META_WSCALE) {
+		attrs.wscale_ok = 1;
+		attrs.snd_wscale = m.snd_wscale;
+		attrs.rcv_wscale = m.rcv_wscale;
+	}
+	if (m.flags & SG_META_TS) {
 		attrs.tstamp_ok = 1;
-		attrs.rcv_tsval = m->tsval;
-		attrs.rcv_tsecr = m->tsecr;
+		attrs.rcv_tsval = m.tsval;
+		attrs.rcv_tsecr = m.tsecr;
 	}
 	err = bpf_sk_assign_tcp_reqsk(
 		skb, (struct sock___sg *)sk, &attrs,
 		bpf_core_type_size(struct bpf_tcp_req_attrs___sg));
 	bpf_sk_release(sk);
+	if (!err)
+		bpf_map_update_elem(&sg_handed, &hk, &now, BPF_ANY);
 	sg_count(err ? SG_E_HANDOFF_ERROR : SG_E_HANDOFF_OK);
 	return SG_TC_ACT_OK;
 }

@@ -65,6 +65,36 @@ const struct sg_counter_desc sg_counters[] = {
 	[SG_E_HANDOFF_PARSE] = { "handoff_parse",
 				 "hand-off failed: packet not parseable at TC" },
 	[SG_E_SYN_RX] = { "syn_rx", "SYN to a protected port" },
+	[SG_V_PASS_NOT_LOCAL] = { "pass_not_local",
+				  "SYN not for a local unicast address, or from "
+				  "an impossible source" },
+	[SG_V_PASS_MPTCP] = { "pass_mptcp",
+			      "port of an MPTCP listener, left to the kernel" },
+	[SG_V_PASS_TCP_AUTH] = { "pass_tcp_auth",
+				 "TCP-MD5 or TCP-AO segment, left to the kernel" },
+	[SG_V_PASS_NOT_ENGAGED] = { "pass_not_engaged",
+				    "--engage auto, no attack: SYN left to the "
+				    "kernel" },
+	[SG_V_PASS_KERNEL_COOKIE] = { "pass_kernel_cookie",
+				      "ACK carrying the kernel's own SYN cookie" },
+	[SG_V_DROP_COOKIE_LIMITED] = { "drop_cookie_limited",
+				       "ACK from a source over its bad-cookie "
+				       "budget, not checked" },
+	[SG_E_META_FAILED] = { "meta_failed",
+			       "no XDP metadata possible: TC verified instead" },
+	[SG_E_MONITOR_PASSED] = { "monitor_passed",
+				  "--engage monitor passed what it would have "
+				  "answered or dropped" },
+	[SG_E_GUARD_BYPASS] = { "guard_bypass",
+				"SYN of a known source answered past its "
+				"prefix's exhausted guard" },
+	[SG_E_HANDOFF_DUP] = { "handoff_dup",
+			       "TC: 4-tuple handed off already, left alone" },
+	[SG_E_HANDOFF_DEFERRED] = { "handoff_deferred",
+				    "TC: still VLAN-tagged, left to the VLAN "
+				    "device above" },
+	[SG_E_TC_VERIFIED] = { "tc_verified",
+			       "TC checked a cookie itself (no metadata)" },
 };
 
 /* Designated initialisers: a missing name leaves a NULL hole, which

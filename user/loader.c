@@ -28,6 +28,8 @@ static const char *const sg_map_names[] = {
 	SG_MAP_CONFIG, SG_MAP_PORTS,  SG_MAP_KEYS,    SG_MAP_EPOCH,
 	SG_MAP_STATS,  SG_MAP_RECENT, SG_MAP_ALLOW4,  SG_MAP_ALLOW6,
 	SG_MAP_DENY4,  SG_MAP_DENY6,  SG_MAP_SOURCES, SG_MAP_INFO,
+	SG_MAP_LPORTS, SG_MAP_LOCAL4, SG_MAP_LOCAL6,  SG_MAP_BADCK,
+	SG_MAP_HANDED, SG_MAP_FLAGS,
 };
 
 const char *sg_mode_name(enum xdp_attach_mode mode)
@@ -162,6 +164,45 @@ static int mkdir_p(const char *path)
 	if (mkdir(buf, 0700) && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+/*
+ * A map pinned by an older synguard whose layout has changed since (type,
+ * sizes, flags) cannot be reused, and libbpf would refuse the whole load:
+ * such a pin goes, with a note, and the map starts afresh. Only called
+ * once the interface is known to be free (no live daemon behind the pins).
+ */
+static int pin_compatible(struct bpf_map *map)
+{
+	const char *path = bpf_map__pin_path(map);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err = 0;
+
+	if (!path)
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0; /* not pinned: created at load */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+	} else if (info.type != bpf_map__type(map) ||
+		   info.key_size != bpf_map__key_size(map) ||
+		   info.value_size != bpf_map__value_size(map) ||
+		   info.max_entries != bpf_map__max_entries(map) ||
+		   info.map_flags != bpf_map__map_flags(map)) {
+		pr_info("synguard: %s was pinned by another synguard version "
+			"with another layout; replacing it (its contents start "
+			"over)\n",
+			path);
+		if (unlink(path))
+			err = -errno;
+	}
+	close(fd);
+	if (err)
+		pr_warn("synguard: couldn't check pinned map %s: %s\n", path,
+			strerror(-err));
+	return err;
 }
 
 /*
@@ -466,6 +507,20 @@ int sg_loader_attach(struct sg_loader *l, enum xdp_attach_mode mode)
 		return err;
 	}
 
+	{
+		struct bpf_map *map;
+
+		sg_log_mute(1); /* absent pins are the normal answer */
+		bpf_object__for_each_map(map, l->skel->obj)
+		{
+			err = pin_compatible(map);
+			if (err)
+				break;
+		}
+		sg_log_mute(0);
+		if (err)
+			return err;
+	}
 	err = xdp_attach(l, mode, owner == OWNER_DISPATCHER, name);
 	if (err)
 		return err;

@@ -60,6 +60,10 @@ struct run_opts {
 	int cli_allow, cli_deny; /* lists given on the command line */
 	char metrics[80];	 /* ADDR:PORT or "off" */
 	int metrics_explicit;
+	__u32 badck_rate, badck_burst; /* bad cookies per source */
+	int xdp_meta;		       /* 0: TC verifies (--xdp-meta off) */
+	enum sg_engage engage;
+	__u32 engage_on, engage_off, engage_hold;
 };
 
 /* A sysctl we changed, to restore on exit. */
@@ -97,6 +101,13 @@ enum {
 	O_DENY,
 	O_CONFIG,
 	O_METRICS,
+	O_BADCK_RATE,
+	O_BADCK_BURST,
+	O_XDP_META,
+	O_ENGAGE,
+	O_ENGAGE_ON,
+	O_ENGAGE_OFF,
+	O_ENGAGE_HOLD,
 };
 
 static const struct option run_lopts[] = {
@@ -120,6 +131,13 @@ static const struct option run_lopts[] = {
 	{ "deny", required_argument, NULL, O_DENY },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "metrics", required_argument, NULL, O_METRICS },
+	{ "bad-cookie-rate", required_argument, NULL, O_BADCK_RATE },
+	{ "bad-cookie-burst", required_argument, NULL, O_BADCK_BURST },
+	{ "xdp-meta", required_argument, NULL, O_XDP_META },
+	{ "engage", required_argument, NULL, O_ENGAGE },
+	{ "engage-on", required_argument, NULL, O_ENGAGE_ON },
+	{ "engage-off", required_argument, NULL, O_ENGAGE_OFF },
+	{ "engage-hold", required_argument, NULL, O_ENGAGE_HOLD },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -251,6 +269,47 @@ static int apply_opt(struct run_opts *o, int code, const char *val,
 			return -1;
 		(*n)++;
 		break;
+	case O_BADCK_RATE:
+		if (sg_parse_u32(val, 0, 1000000, &o->badck_rate))
+			BAD("bad bad-cookie-rate '%s' (0-1000000 per second)",
+			    val);
+		break;
+	case O_BADCK_BURST:
+		if (sg_parse_u32(val, 1, 1000000, &o->badck_burst))
+			BAD("bad bad-cookie-burst '%s' (1-1000000)", val);
+		break;
+	case O_XDP_META:
+		if (!strcmp(val, "on"))
+			o->xdp_meta = 1;
+		else if (!strcmp(val, "off"))
+			o->xdp_meta = 0;
+		else
+			BAD("bad xdp-meta '%s' (on or off)", val);
+		break;
+	case O_ENGAGE:
+		if (!strcmp(val, "always"))
+			o->engage = SG_ENGAGE_ALWAYS;
+		else if (!strcmp(val, "auto"))
+			o->engage = SG_ENGAGE_AUTO;
+		else if (!strcmp(val, "monitor"))
+			o->engage = SG_ENGAGE_MONITOR;
+		else
+			BAD("bad engage '%s' (always, auto or monitor)", val);
+		break;
+	case O_ENGAGE_ON:
+		if (sg_parse_u32(val, 1, 100000000, &o->engage_on))
+			BAD("bad engage-on '%s' (1-100000000 SYNs per second)",
+			    val);
+		break;
+	case O_ENGAGE_OFF:
+		if (sg_parse_u32(val, 0, 100000000, &o->engage_off))
+			BAD("bad engage-off '%s' (0-100000000 SYNs per second)",
+			    val);
+		break;
+	case O_ENGAGE_HOLD:
+		if (sg_parse_u32(val, 1, 3600, &o->engage_hold))
+			BAD("bad engage-hold '%s' (1-3600 seconds)", val);
+		break;
 	case O_METRICS: {
 		struct sockaddr_storage sa;
 		size_t len;
@@ -361,6 +420,13 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	o->synack_rate = SG_SYNACK_RATE_DEFAULT;
 	o->prefix4 = 24;
 	o->prefix6 = 64;
+	o->badck_rate = SG_BADCK_RATE_DEFAULT;
+	o->badck_burst = SG_BADCK_BURST_DEFAULT;
+	o->xdp_meta = 1;
+	o->engage = SG_ENGAGE_ALWAYS;
+	o->engage_on = SG_ENGAGE_ON_DEFAULT;
+	o->engage_off = ~0u; /* a quarter of engage-on */
+	o->engage_hold = SG_ENGAGE_HOLD_DEFAULT;
 	snprintf(o->metrics, sizeof(o->metrics), "%s", SG_METRICS_DEFAULT);
 
 	/* The config file first, whatever its position: flags override. */
@@ -418,6 +484,10 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		return usage_err("--ports is required");
 	if (!o->synack_burst)
 		o->synack_burst = o->synack_rate ? 2 * o->synack_rate : 1;
+	if (o->engage_off == ~0u)
+		o->engage_off = o->engage_on / 4;
+	if (o->engage_off >= o->engage_on)
+		return usage_err("--engage-off must be below --engage-on");
 	return 0;
 }
 
@@ -681,6 +751,22 @@ static int configure(struct sg_loader *l, const struct run_opts *o, __u32 flags,
 	ipv6_mask(o->prefix6, cfg.mask6);
 	cfg.synack_rate = o->synack_rate;
 	cfg.synack_burst = o->synack_burst;
+	sg_bucket_params(o->synack_rate, o->synack_burst, &cfg.synack_mul,
+			 &cfg.synack_cap_ns);
+	cfg.badck_burst = o->badck_rate ? o->badck_burst : 0;
+	sg_bucket_params(o->badck_rate, o->badck_burst, &cfg.badck_mul,
+			 &cfg.badck_cap_ns);
+	cfg.ifindex = l->ifindex;
+	if (!o->xdp_meta)
+		cfg.flags |= SG_CFG_NO_META;
+	if (o->engage == SG_ENGAGE_AUTO)
+		cfg.flags |= SG_CFG_ENGAGE_AUTO;
+	else if (o->engage == SG_ENGAGE_MONITOR)
+		cfg.flags |= SG_CFG_MONITOR;
+	if (getrandom(cfg.hkey, sizeof(cfg.hkey), 0) != sizeof(cfg.hkey)) {
+		pr_warn("synguard: getrandom failed: %s\n", strerror(errno));
+		return -EIO;
+	}
 
 	err = map_set(l->skel->maps.sg_config, zero, &cfg, sizeof(cfg));
 	for (i = 0; i < SG_PORT_WORDS && !err; i++)

@@ -58,6 +58,32 @@ static const struct sg_opt_doc run_opts[] = {
 	{ "--prefix6", "N",
 	  "IPv6 source prefix length for accounting and the guard (default "
 	  "64)" },
+	{ "--bad-cookie-rate", "PPS",
+	  "ACKs with a bad cookie allowed per second per source address; "
+	  "past them its cookie ACKs are dropped unchecked, 0 = off "
+	  "(default " STR(SG_BADCK_RATE_DEFAULT) ")" },
+	{ "--bad-cookie-burst", "N",
+	  "bad cookies a source may send at once (default " STR(
+		  SG_BADCK_BURST_DEFAULT) ")" },
+	{ "--engage", "MODE",
+	  "always: answer every SYN that is ours; auto: leave SYNs to the "
+	  "kernel until the SYN rate or the kernel's own SYN cookies say "
+	  "attack; monitor: decide and count, but pass everything (default "
+	  "always)" },
+	{ "--engage-on", "PPS",
+	  "auto: SYNs per second to the protected ports that engage "
+	  "(default " STR(SG_ENGAGE_ON_DEFAULT) ")" },
+	{ "--engage-off", "PPS",
+	  "auto: below this SYN rate (and no kernel cookies) for "
+	  "--engage-hold seconds, stand down (default a quarter of "
+	  "--engage-on)" },
+	{ "--engage-hold", "S",
+	  "auto: seconds of calm before standing down (default " STR(
+		  SG_ENGAGE_HOLD_DEFAULT) ")" },
+	{ "--xdp-meta", "on|off",
+	  "pass verified handshakes from XDP to TC in XDP metadata (on), or "
+	  "have TC check the cookie again (off: drivers without metadata "
+	  "support; automatic when the driver refuses it) (default on)" },
 	{ "--allow", "CIDR", "never handle this source (repeatable)" },
 	{ "--deny", "CIDR", "drop this source (repeatable)" },
 	{ "--metrics", "ADDR:PORT",

@@ -18,6 +18,15 @@
  * spoofed SYNs can bounce at one victim prefix per server. */
 #define SG_SYNACK_RATE_DEFAULT 2000
 #define SG_TOP_DEFAULT 10 /* synguard top: rows per interface */
+/* A source may fail the cookie check this often (per second, burst):
+ * blind guessing without timestamps (2^-22 a try) then takes years per
+ * chosen address instead of minutes; a real client never fails it. */
+#define SG_BADCK_RATE_DEFAULT 4
+#define SG_BADCK_BURST_DEFAULT 32
+/* --engage auto: SYNs per second to the protected ports that mean attack,
+ * and how long a calm spell must last before synguard stands down. */
+#define SG_ENGAGE_ON_DEFAULT 1000
+#define SG_ENGAGE_HOLD_DEFAULT 30
 
 struct sg_opt_doc {
 	const char *flags; /* "-p, --ports" or "--json" */

@@ -128,3 +128,20 @@ int sg_sysctl_write(const char *name, long val)
 	close(fd);
 	return err;
 }
+
+void sg_bucket_params(__u32 rate, __u32 burst, __u64 *mul, __u64 *cap_ns)
+{
+	unsigned __int128 m, full = (unsigned __int128)burst << 10;
+
+	*mul = *cap_ns = 0;
+	if (!rate)
+		return;
+	/* units per ns, << 24: rate * 1024 / 1e9 * 2^24, rounded up so
+	 * that a slow rate never rounds to nothing */
+	m = ((unsigned __int128)rate << 34) + 999999999;
+	m /= 1000000000;
+	*mul = (__u64)m;
+	/* time to fill from empty: the product elapsed * mul stays below
+	 * full << 24 (< 2^61 for burst <= 10^8) */
+	*cap_ns = (__u64)(((full << 24) + m - 1) / m);
+}

@@ -22,4 +22,11 @@ int sg_parse_ports(const char *s, __u32 *bitmap, char *err, size_t err_len);
 int sg_sysctl_read(const char *name, long *val);
 int sg_sysctl_write(const char *name, long val);
 
+/*
+ * The division-free token bucket of struct sg_config for @rate packets per
+ * second and @burst packets: the multiplier (units per ns << 24) and the
+ * refill cap in ns. Both 0 when rate is 0.
+ */
+void sg_bucket_params(__u32 rate, __u32 burst, __u64 *mul, __u64 *cap_ns);
+
 #endif /* SG_UTIL_H */
