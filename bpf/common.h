@@ -214,6 +214,17 @@ struct sg_info {
 	__u32 tc_id;
 	__u32 engage;	 /* enum sg_engage */
 	__u32 tc_uppers; /* VLAN devices above carrying the TC program */
+	/*
+	 * Sysctls `--set-sysctl` changed in this network namespace whose
+	 * original values this record holds (bit 0 tcp_syncookies, bit 1
+	 * tcp_timestamps): the last synguard of the namespace to stop puts
+	 * them back, also after a crash (`synguard detach`).
+	 */
+	__u32 sysctl_saved;
+	__s32 orig_syncookies;
+	__s32 orig_timestamps;
+	__u32 pad;
+	__u64 netns; /* inode of the daemon's network namespace */
 };
 
 /* How the XDP program is attached (sg_info.legacy). */

@@ -18,6 +18,10 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
 
 #include "loader.h"
 #include "log.h"
@@ -528,15 +532,9 @@ int sg_loader_attach(struct sg_loader *l, enum xdp_attach_mode mode)
 	if (l->engine != SG_ENGINE_OWN)
 		return 0;
 
-	err = bpf_tc_hook_create(&hook);
-	if (err && err != -EEXIST) {
-		pr_warn("synguard: couldn't create the clsact qdisc on %s: %s\n",
-			l->ifname, strerror(-err));
-		return err;
-	}
-	l->tc_hook_created = !err;
-	tco.prog_fd = bpf_program__fd(l->skel->progs.synguard_tc);
-	err = bpf_tc_attach(&hook, &tco);
+	err = sg_tc_attach_dev(l->ifindex,
+			       bpf_program__fd(l->skel->progs.synguard_tc),
+			       &l->tc_hook_created);
 	if (err) {
 		pr_warn("synguard: couldn't attach the TC ingress program to "
 			"%s: %s%s\n",
@@ -550,28 +548,229 @@ int sg_loader_attach(struct sg_loader *l, enum xdp_attach_mode mode)
 	return 0;
 }
 
-static int tc_detach(int ifindex, int destroy_hook)
+/*
+ * Filters left on @ifindex's clsact (ingress and egress), by a netlink
+ * dump; -errno when it cannot be told.
+ */
+static int tc_filters_left(int ifindex)
+{
+	static const __u32 parents[] = {
+		TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
+		TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS),
+	};
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg tc;
+	} req;
+	char buf[8192];
+	int fd, n = 0, err = 0;
+	size_t i;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < ARRAY_SIZE(parents) && !err; i++) {
+		int done = 0;
+
+		memset(&req, 0, sizeof(req));
+		req.nh.nlmsg_len = sizeof(req);
+		req.nh.nlmsg_type = RTM_GETTFILTER;
+		req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		req.nh.nlmsg_seq = i + 1;
+		req.tc.tcm_family = AF_UNSPEC;
+		req.tc.tcm_ifindex = ifindex;
+		req.tc.tcm_parent = parents[i];
+		if (send(fd, &req, sizeof(req), 0) < 0) {
+			err = -errno;
+			break;
+		}
+		while (!done && !err) {
+			ssize_t len = recv(fd, buf, sizeof(buf), 0);
+			struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+
+			if (len < 0) {
+				err = -errno;
+				break;
+			}
+			for (; NLMSG_OK(nh, (size_t)len);
+			     nh = NLMSG_NEXT(nh, len)) {
+				if (nh->nlmsg_type == NLMSG_DONE) {
+					done = 1;
+					break;
+				}
+				if (nh->nlmsg_type == NLMSG_ERROR) {
+					struct nlmsgerr *e = NLMSG_DATA(nh);
+
+					err = e->error;
+					break;
+				}
+				if (nh->nlmsg_type == RTM_NEWTFILTER)
+					n++;
+			}
+		}
+	}
+	close(fd);
+	return err ? err : n;
+}
+
+int sg_tc_attach_dev(int ifindex, int prog_fd, int *hook_created)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, tco, .handle = SG_TC_HANDLE,
+			    .priority = SG_TC_PRIO, .prog_fd = prog_fd);
+	int err;
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return err;
+	*hook_created = !err;
+	err = bpf_tc_attach(&hook, &tco);
+	if (err && *hook_created) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+		*hook_created = 0;
+	}
+	return err;
+}
+
+/*
+ * Remove our filter; and the clsact qdisc when we created it and no other
+ * filter lives on it now (other tools may have added theirs since).
+ */
+int sg_tc_detach_dev(int ifindex, int hook_created)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, tco, .handle = SG_TC_HANDLE,
 			    .priority = SG_TC_PRIO);
-	int err;
+	int err, left;
 
 	err = bpf_tc_detach(&hook, &tco);
-	if (destroy_hook) {
-		/* Only a qdisc we created, and then with everything on it:
-		 * bpf_tc_hook_destroy() removes clsact as a whole. */
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
+	if (hook_created) {
+		left = tc_filters_left(ifindex);
+		if (left == 0) {
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&hook);
+		} else if (left > 0) {
+			pr_info("synguard: leaving the clsact qdisc on ifindex "
+				"%d: %d filter%s of other tools on it\n",
+				ifindex, left, left == 1 ? "" : "s");
+		}
 	}
 	return err;
 }
 
+static int tc_detach(int ifindex, int destroy_hook)
+{
+	return sg_tc_detach_dev(ifindex, destroy_hook);
+}
+
+/* Is @name a VLAN device (802.1Q or 802.1ad)? */
+static int is_vlan(const char *name)
+{
+	char path[128], line[128];
+	FILE *f;
+	int vlan = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/uevent", name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strcmp(line, "DEVTYPE=vlan\n"))
+			vlan = 1;
+	fclose(f);
+	return vlan;
+}
+
+/* Collect the VLAN devices stacked on @name, recursively, into @out. */
+static void vlan_uppers(const char *name, char (*out)[IF_NAMESIZE], int *n,
+			int max, int depth)
+{
+	char path[128];
+	struct dirent *de;
+	DIR *d;
+
+	if (depth > 4)
+		return;
+	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d)) && *n < max) {
+		const char *up;
+
+		if (strncmp(de->d_name, "upper_", 6))
+			continue;
+		up = de->d_name + 6;
+		if (!*up || strlen(up) >= IF_NAMESIZE || !is_vlan(up))
+			continue;
+		snprintf(out[(*n)++], IF_NAMESIZE, "%s", up);
+		vlan_uppers(up, out, n, max, depth + 1);
+	}
+	closedir(d);
+}
+
+int sg_loader_sync_uppers(struct sg_loader *l)
+{
+	char names[SG_UPPERS_MAX][IF_NAMESIZE];
+	int n = 0, i, j, err, fd;
+
+	if (!l->tc_attached)
+		return 0;
+	fd = bpf_program__fd(l->skel->progs.synguard_tc);
+	vlan_uppers(l->ifname, names, &n, SG_UPPERS_MAX, 0);
+	/* Forget devices that went (their filters went with them). */
+	for (i = 0; i < l->nuppers;) {
+		for (j = 0; j < n; j++)
+			if (!strcmp(names[j], l->uppers[i].name) &&
+			    if_nametoindex(names[j]) ==
+				    (unsigned int)l->uppers[i].ifindex)
+				break;
+		if (j < n) {
+			i++;
+			continue;
+		}
+		pr_info("synguard: VLAN device %s above %s is gone\n",
+			l->uppers[i].name, l->ifname);
+		l->uppers[i] = l->uppers[--l->nuppers];
+	}
+	for (j = 0; j < n; j++) {
+		struct sg_upper *u;
+		int ifindex = if_nametoindex(names[j]);
+
+		for (i = 0; i < l->nuppers; i++)
+			if (l->uppers[i].ifindex == ifindex)
+				break;
+		if (i < l->nuppers || !ifindex)
+			continue;
+		u = &l->uppers[l->nuppers];
+		err = sg_tc_attach_dev(ifindex, fd, &u->hook_created);
+		if (err) {
+			pr_warn("synguard: couldn't attach the TC hand-off to "
+				"VLAN device %s above %s: %s\n",
+				names[j], l->ifname, strerror(-err));
+			continue;
+		}
+		u->ifindex = ifindex;
+		memcpy(u->name, names[j], sizeof(u->name));
+		u->name[sizeof(u->name) - 1] = '\0';
+		l->nuppers++;
+		pr_info("synguard: TC hand-off on VLAN device %s above %s\n",
+			names[j], l->ifname);
+	}
+	return l->nuppers;
+}
+
 void sg_loader_close(struct sg_loader *l)
 {
-	int err;
+	int err, i;
 
+	for (i = 0; i < l->nuppers; i++)
+		sg_tc_detach_dev(l->uppers[i].ifindex,
+				 l->uppers[i].hook_created);
+	l->nuppers = 0;
 	if (l->tc_attached) {
 		err = tc_detach(l->ifindex, l->tc_hook_created);
 		if (err)

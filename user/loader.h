@@ -19,6 +19,15 @@
 
 struct synguard_bpf;
 
+#define SG_UPPERS_MAX 32 /* VLAN devices above one interface */
+
+/* A VLAN device above the XDP one, carrying the TC hand-off too. */
+struct sg_upper {
+	char name[IF_NAMESIZE];
+	int ifindex;
+	int hook_created;
+};
+
 struct sg_loader {
 	char ifname[IF_NAMESIZE];
 	int ifindex;
@@ -34,6 +43,8 @@ struct sg_loader {
 	int xdp_attached;
 	int tc_attached;
 	int tc_hook_created; /* we created the clsact qdisc */
+	struct sg_upper uppers[SG_UPPERS_MAX];
+	int nuppers;
 };
 
 /* The pin root: --pin-root, else $SYNGUARD_PIN_ROOT, else the default. */
@@ -56,6 +67,18 @@ int sg_loader_open(struct sg_loader *l, const char *pin_root,
 		   const char *ifname, enum sg_engine engine);
 /* Load and attach: XDP in @mode (UNSPEC: native, else generic), TC. */
 int sg_loader_attach(struct sg_loader *l, enum xdp_attach_mode mode);
+/*
+ * Put the TC hand-off on the VLAN devices stacked on the interface (own
+ * engine): with two tags (QinQ) only the device above can hand off.
+ * Attaches to new ones, forgets vanished ones; the number carrying it.
+ */
+int sg_loader_sync_uppers(struct sg_loader *l);
+
+/* Our TC ingress filter on @ifindex (creating clsact when missing), and
+ * its removal (the qdisc too if we created it and nothing else is on it). */
+int sg_tc_attach_dev(int ifindex, int prog_fd, int *hook_created);
+int sg_tc_detach_dev(int ifindex, int hook_created);
+
 /* Detach what sg_loader_attach attached and free everything. */
 void sg_loader_close(struct sg_loader *l);
 

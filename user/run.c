@@ -21,7 +21,11 @@
 #include <bpf/libbpf.h>
 
 #include "cmds.h"
+#include "engage.h"
+#include "keyring.h"
 #include "keys.h"
+#include "netstate.h"
+#include "sysctlsave.h"
 #include "policy.h"
 #include "loader.h"
 #include "log.h"
@@ -409,7 +413,7 @@ static int usage_err(const char *msg)
 static int parse_run(int argc, char **argv, struct run_opts *o)
 {
 	char err[PATH_MAX + 128];
-	int c, i;
+	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->engine = -1;
@@ -429,21 +433,20 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	o->engage_hold = SG_ENGAGE_HOLD_DEFAULT;
 	snprintf(o->metrics, sizeof(o->metrics), "%s", SG_METRICS_DEFAULT);
 
-	/* The config file first, whatever its position: flags override. */
-	for (i = 1; i < argc; i++) {
-		const char *path = NULL;
-
-		if (!strcmp(argv[i], "--config") && i + 1 < argc)
-			path = argv[i + 1];
-		else if (!strncmp(argv[i], "--config=", 9))
-			path = argv[i] + 9;
-		if (path && load_config(o, path, err, sizeof(err)))
+	/*
+	 * The config file first, whatever its position: flags override. Found
+	 * by getopt itself, so that every spelling it accepts (--config=F,
+	 * --conf F, ...) is honoured and none is silently ignored.
+	 */
+	optind = 0; /* a fresh scan (glibc) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:m:c:h", run_lopts, NULL)) !=
+	       -1) {
+		if (c == O_CONFIG && load_config(o, optarg, err, sizeof(err)))
 			return usage_err(err);
-		if (!strcmp(argv[i], "--"))
-			break;
 	}
 
-	optind = 1;
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:m:c:h", run_lopts, NULL)) !=
 	       -1) {
@@ -630,55 +633,6 @@ static int map_set(struct bpf_map *map, __u32 key, const void *val, size_t len)
 	return err;
 }
 
-/* Key source and rotation state of the daemon. */
-struct keyring {
-	int from_file;
-	struct sg_master master;
-	__u32 epoch; /* current epoch as installed */
-	__u32 period;
-};
-
-/*
- * Install the key for @epoch in its slot, then make it current. The slot
- * of epoch+1 is never one a reader uses (current and previous only), and
- * the epoch number moves last, so no reader sees a torn key.
- */
-static int install_key(struct synguard_bpf *skel, struct keyring *kr,
-		       __u32 epoch)
-{
-	struct sg_epoch_state es = { .epoch = epoch };
-	struct sg_key k = { .epoch = epoch, .valid = 1 };
-	__u64 rnd[2];
-	int err;
-
-	if (kr->from_file) {
-		sg_epoch_key(&kr->master, epoch, &k.k0, &k.k1);
-	} else {
-		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
-			pr_warn("synguard: getrandom failed: %s\n",
-				strerror(errno));
-			return -EIO;
-		}
-		k.k0 = rnd[0];
-		k.k1 = rnd[1];
-		explicit_bzero(rnd, sizeof(rnd));
-	}
-	err = map_set(skel->maps.sg_keys, epoch % SG_KEY_SLOTS, &k, sizeof(k));
-	explicit_bzero(&k, sizeof(k));
-	if (err)
-		return err;
-	err = map_set(skel->maps.sg_epoch, 0, &es, sizeof(es));
-	if (!err)
-		kr->epoch = epoch;
-	return err;
-}
-
-/* The epoch the clock says is current. */
-static __u32 wall_epoch(const struct keyring *kr)
-{
-	return (__u32)(time(NULL) / kr->period);
-}
-
 /* Empty the allow/deny tries left pinned by an earlier run. */
 static int clear_lists(struct sg_loader *l)
 {
@@ -718,62 +672,152 @@ static void ipv6_mask(__u32 len, __u32 *mask)
 	}
 }
 
-static int configure(struct sg_loader *l, const struct run_opts *o, __u32 flags,
-		     struct keyring *kr)
+/*
+ * Pins are per <pin root>/<ifname>: a synguard in another network
+ * namespace with an interface of the same name and the same pin root
+ * (containers sharing the host's bpffs) would share its maps, config and
+ * keys with ours. Refuse while that one runs.
+ */
+static int pins_not_shared(const struct run_opts *o)
 {
-	struct sg_config cfg = { .flags = flags };
-	__u32 mtu = 1500, i, zero = 0;
-	int err;
+	struct sg_info other;
 
+	if (sg_info_read(o->pin_root, o->ifname, &other) || !other.pid ||
+	    !other.netns || other.netns == sg_netns_id() ||
+	    !sg_daemon_alive(other.pid))
+		return 0;
+	pr_warn("synguard: %s/%s belongs to a synguard (pid %u) in another "
+		"network namespace with an interface named %s; give each "
+		"namespace its own --pin-root\n",
+		o->pin_root, o->ifname, other.pid, o->ifname);
+	return -EBUSY;
+}
+
+/* What a running daemon holds. */
+struct daemon {
+	int argc; /* its command line, parsed again on SIGHUP */
+	char **argv;
+	struct run_opts o;
+	struct sg_loader l;
+	struct sg_keyring kr;
+	struct sg_info info;
+	struct sg_metrics *metrics;
+	enum sg_engine engine;
+	__u32 sysflags; /* mirrored TCP sysctls (SG_CFG_SACK ...) */
+	__u64 hkey[2];	/* the slot hash keys: the same across reloads */
+	struct sg_engage_state eng;
+	__u64 last_syn, last_cookies, last_ovf; /* at the last tick */
+	long long last_ms;
+	time_t kcookie_seen; /* the kernel last sent cookies of its own */
+	struct sg_netstate *ns;
+	int local_ready; /* sg_local*, sg_lports filled once */
+};
+
+static int key_write(void *ctx, __u32 slot, const struct sg_key *k)
+{
+	struct daemon *d = ctx;
+
+	return map_set(d->l.skel->maps.sg_keys, slot, k, sizeof(*k));
+}
+
+static int epoch_write(void *ctx, const struct sg_epoch_state *es)
+{
+	struct daemon *d = ctx;
+
+	return map_set(d->l.skel->maps.sg_epoch, 0, es, sizeof(*es));
+}
+
+/* The sg_config the options say (without the flags the daemon and the
+ * policy commands keep: SG_CFG_LOCAL, KCOOKIE, ALLOW/DENY). */
+static void build_config(const struct daemon *d, const struct run_opts *o,
+			 struct sg_config *cfg)
+{
+	__u32 mtu = 1500;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->flags = d->sysflags;
 	iface_mtu(o->ifname, &mtu);
-	cfg.mss4 = o->mss4 ? o->mss4 : (mtu > 576 ? mtu - 40 : 536);
-	cfg.mss6 = o->mss6 ? o->mss6 : (mtu > 1280 ? mtu - 60 : 1220);
+	cfg->mss4 = o->mss4 ? o->mss4 : (mtu > 576 ? mtu - 40 : 536);
+	cfg->mss6 = o->mss6 ? o->mss6 : (mtu > 1280 ? mtu - 60 : 1220);
 	/* Default: the shift the kernel would announce itself, so that a
 	 * connection looks the same with or without synguard. The kernel
 	 * engine has no choice: the kernel decodes its own. */
-	if (l->engine == SG_ENGINE_KERNEL || o->wscale == ~0u)
-		cfg.wscale = kernel_wscale();
+	if (d->engine == SG_ENGINE_KERNEL || o->wscale == ~0u)
+		cfg->wscale = kernel_wscale();
 	else
-		cfg.wscale = o->wscale;
-	if (l->engine == SG_ENGINE_KERNEL && o->wscale != ~0u &&
-	    o->wscale != cfg.wscale)
-		pr_warn("synguard: --wscale ignored: the kernel engine must "
-			"announce the kernel's own shift (%u)\n",
-			cfg.wscale);
-	cfg.ttl = o->ttl;
-	cfg.window = o->window;
-	memcpy(cfg.msstab4, msstab4_default, sizeof(cfg.msstab4));
-	memcpy(cfg.msstab6, msstab6_default, sizeof(cfg.msstab6));
-	cfg.tw_epochs = (SG_TW_SECONDS + o->key_period - 1) / o->key_period + 1;
-	cfg.prefix4 = o->prefix4;
-	cfg.prefix6 = o->prefix6;
-	cfg.mask4 = htonl(~0u << (32 - o->prefix4));
-	ipv6_mask(o->prefix6, cfg.mask6);
-	cfg.synack_rate = o->synack_rate;
-	cfg.synack_burst = o->synack_burst;
-	sg_bucket_params(o->synack_rate, o->synack_burst, &cfg.synack_mul,
-			 &cfg.synack_cap_ns);
-	cfg.badck_burst = o->badck_rate ? o->badck_burst : 0;
-	sg_bucket_params(o->badck_rate, o->badck_burst, &cfg.badck_mul,
-			 &cfg.badck_cap_ns);
-	cfg.ifindex = l->ifindex;
+		cfg->wscale = o->wscale;
+	cfg->ttl = o->ttl;
+	cfg->window = o->window;
+	memcpy(cfg->msstab4, msstab4_default, sizeof(cfg->msstab4));
+	memcpy(cfg->msstab6, msstab6_default, sizeof(cfg->msstab6));
+	cfg->tw_epochs =
+		(SG_TW_SECONDS + o->key_period - 1) / o->key_period + 1;
+	cfg->prefix4 = o->prefix4;
+	cfg->prefix6 = o->prefix6;
+	cfg->mask4 = htonl(~0u << (32 - o->prefix4));
+	ipv6_mask(o->prefix6, cfg->mask6);
+	cfg->synack_rate = o->synack_rate;
+	cfg->synack_burst = o->synack_burst;
+	sg_bucket_params(o->synack_rate, o->synack_burst, &cfg->synack_mul,
+			 &cfg->synack_cap_ns);
+	cfg->badck_burst = o->badck_rate ? o->badck_burst : 0;
+	sg_bucket_params(o->badck_rate, o->badck_burst, &cfg->badck_mul,
+			 &cfg->badck_cap_ns);
+	cfg->ifindex = d->l.ifindex;
 	if (!o->xdp_meta)
-		cfg.flags |= SG_CFG_NO_META;
+		cfg->flags |= SG_CFG_NO_META;
 	if (o->engage == SG_ENGAGE_AUTO)
-		cfg.flags |= SG_CFG_ENGAGE_AUTO;
+		cfg->flags |= SG_CFG_ENGAGE_AUTO;
 	else if (o->engage == SG_ENGAGE_MONITOR)
-		cfg.flags |= SG_CFG_MONITOR;
-	if (getrandom(cfg.hkey, sizeof(cfg.hkey), 0) != sizeof(cfg.hkey)) {
-		pr_warn("synguard: getrandom failed: %s\n", strerror(errno));
-		return -EIO;
-	}
+		cfg->flags |= SG_CFG_MONITOR;
+	memcpy(cfg->hkey, d->hkey, sizeof(cfg->hkey));
+}
 
-	err = map_set(l->skel->maps.sg_config, zero, &cfg, sizeof(cfg));
+/* Flags kept by the daemon at run time and by the policy commands. */
+#define SG_CFG_RUNTIME                                                 \
+	(SG_CFG_LOCAL | SG_CFG_KCOOKIE | SG_CFG_ALLOW4 | SG_CFG_ALLOW6 | \
+	 SG_CFG_DENY4 | SG_CFG_DENY6)
+
+/* Write @cfg, keeping the run-time flags of the live config. */
+static int config_write(struct daemon *d, struct sg_config *cfg)
+{
+	struct sg_config cur;
+	__u32 zero = 0;
+
+	if (!bpf_map__lookup_elem(d->l.skel->maps.sg_config, &zero,
+				  sizeof(zero), &cur, sizeof(cur), 0))
+		cfg->flags = (cfg->flags & ~SG_CFG_RUNTIME) |
+			     (cur.flags & SG_CFG_RUNTIME);
+	return map_set(d->l.skel->maps.sg_config, 0, cfg, sizeof(*cfg));
+}
+
+/* Set and clear run-time flags in the live config (read-modify-write). */
+static int config_flags(struct daemon *d, __u32 set, __u32 clear)
+{
+	struct sg_config cur;
+	__u32 zero = 0, was;
+
+	if (bpf_map__lookup_elem(d->l.skel->maps.sg_config, &zero, sizeof(zero),
+				 &cur, sizeof(cur), 0))
+		return -errno;
+	was = cur.flags;
+	cur.flags = (cur.flags | set) & ~clear;
+	if (cur.flags == was)
+		return 0;
+	return map_set(d->l.skel->maps.sg_config, 0, &cur, sizeof(cur));
+}
+
+/* Ports and lists as @o says (entries added live last until a restart
+ * or a reload). */
+static int write_policy(struct daemon *d, const struct run_opts *o)
+{
+	struct sg_loader *l = &d->l;
+	__u32 i;
+	int err = 0;
+
 	for (i = 0; i < SG_PORT_WORDS && !err; i++)
 		err = map_set(l->skel->maps.sg_ports, i, &o->ports[i],
 			      sizeof(o->ports[i]));
-	/* The lists, like the ports, are what this start says: entries
-	 * added live last until the daemon restarts. */
 	if (!err)
 		err = clear_lists(l);
 	for (i = 0; i < (__u32)o->nallow && !err; i++)
@@ -786,8 +830,30 @@ static int configure(struct sg_loader *l, const struct run_opts *o, __u32 flags,
 				     &o->deny[i], 1);
 	if (!err)
 		err = sg_policy_sync_flags(o->pin_root, o->ifname);
+	return err;
+}
+
+static int configure(struct daemon *d)
+{
+	struct sg_config cfg;
+	int err;
+
+	if (d->engine == SG_ENGINE_KERNEL && d->o.wscale != ~0u &&
+	    d->o.wscale != kernel_wscale())
+		pr_warn("synguard: --wscale ignored: the kernel engine must "
+			"announce the kernel's own shift (%u)\n",
+			kernel_wscale());
+	if (getrandom(d->hkey, sizeof(d->hkey), 0) != sizeof(d->hkey)) {
+		pr_warn("synguard: getrandom failed: %s\n", strerror(errno));
+		return -EIO;
+	}
+	build_config(d, &d->o, &cfg);
+	err = map_set(d->l.skel->maps.sg_config, 0, &cfg, sizeof(cfg));
 	if (!err)
-		err = install_key(l->skel, kr, wall_epoch(kr));
+		err = write_policy(d, &d->o);
+	if (!err)
+		err = sg_keyring_set(&d->kr,
+				     sg_keyring_want(&d->kr, time(NULL)));
 	if (!err)
 		pr_debug("synguard: mss %u/%u wscale %u ttl %u window %u "
 			 "flags 0x%x synack-rate %u/%u per /%u,/%u\n",
@@ -797,9 +863,10 @@ static int configure(struct sg_loader *l, const struct run_opts *o, __u32 flags,
 	return err;
 }
 
-static void write_info(struct sg_loader *l, const struct keyring *kr,
-		       struct sg_info *info)
+static void write_info(struct daemon *d)
 {
+	struct sg_loader *l = &d->l;
+	struct sg_info *info = &d->info;
 	struct bpf_prog_info pi = {};
 	__u32 len = sizeof(pi);
 
@@ -807,8 +874,11 @@ static void write_info(struct sg_loader *l, const struct keyring *kr,
 	info->xdp_mode = l->mode;
 	info->legacy = l->libxdp;
 	info->pid = getpid();
-	info->key_period = kr->period;
-	info->key_file = kr->from_file;
+	info->key_period = d->kr.period;
+	info->key_file = d->kr.from_file;
+	info->engage = d->o.engage;
+	info->tc_uppers = l->nuppers;
+	info->netns = sg_netns_id();
 	if (!bpf_obj_get_info_by_fd(
 		    bpf_program__fd(l->skel->progs.synguard_xdp), &pi, &len))
 		info->xdp_id = pi.id;
@@ -819,6 +889,239 @@ static void write_info(struct sg_loader *l, const struct keyring *kr,
 				    &pi, &len))
 		info->tc_id = pi.id;
 	map_set(l->skel->maps.sg_info, 0, info, sizeof(*info));
+}
+
+/* TcpExt SyncookiesSent and ListenOverflows of this namespace. */
+static int tcpext(__u64 *cookies, __u64 *overflows)
+{
+	char names[4096], vals[4096], *ns, *vs, *n, *v;
+	FILE *f = fopen("/proc/net/netstat", "re");
+	int found = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(names, sizeof(names), f) && fgets(vals, sizeof(vals), f)) {
+		if (strncmp(names, "TcpExt:", 7) || strncmp(vals, "TcpExt:", 7))
+			continue;
+		n = strtok_r(names + 7, " \n", &ns);
+		v = strtok_r(vals + 7, " \n", &vs);
+		for (; n && v; n = strtok_r(NULL, " \n", &ns),
+			       v = strtok_r(NULL, " \n", &vs)) {
+			if (!strcmp(n, "SyncookiesSent")) {
+				*cookies = strtoull(v, NULL, 10);
+				found |= 1;
+			} else if (!strcmp(n, "ListenOverflows")) {
+				*overflows = strtoull(v, NULL, 10);
+				found |= 2;
+			}
+		}
+	}
+	fclose(f);
+	return found == 3 ? 0 : -ENOENT;
+}
+
+/* SYNs to protected ports XDP has seen, summed over CPUs. */
+static __u64 syn_total(struct daemon *d)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	__u32 key = SG_E_SYN_RX;
+	__u64 *v, sum = 0;
+
+	if (ncpu <= 0)
+		return 0;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(d->l.skel->maps.sg_stats), &key,
+				 v))
+		for (i = 0; i < ncpu; i++)
+			sum += v[i];
+	free(v);
+	return sum;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define SG_KCOOKIE_WINDOW 130 /* s: a kernel SYN cookie is good for ~2 min */
+
+/* Once a second (and at each epoch boundary). */
+static void tick(struct daemon *d, int forced)
+{
+	time_t now = time(NULL);
+	__u64 cookies = 0, ovf = 0, syn;
+	long long ms = mono_ms();
+	int changed = 0, defends = 0, err;
+	__u32 want;
+
+	/* Keys: the clock's epoch, or one ahead on `keys rotate`. */
+	if (forced) {
+		err = sg_keyring_force(&d->kr, now);
+		if (err == -EALREADY)
+			pr_warn("synguard: keys rotate: %s is one epoch ahead of "
+				"the clock already (the fleet accepts no "
+				"further); wait for the next period\n",
+				d->l.ifname);
+		else if (!err)
+			changed = 1;
+	}
+	want = sg_keyring_want(&d->kr, now);
+	if (want != d->kr.epoch) {
+		if (sg_keyring_set(&d->kr, want)) {
+			pr_warn("synguard: key rotation failed; the previous "
+				"key stays in use\n");
+		} else {
+			changed = 1;
+		}
+	}
+	if (changed) {
+		d->info.rotations++;
+		d->info.rotated = now;
+		pr_debug("synguard: %s key epoch %u\n", d->l.ifname,
+			 d->kr.epoch);
+	}
+
+	/* Which destinations and ports are ours. */
+	if (d->ns) {
+		struct sg_netstate_stats st;
+
+		err = sg_netstate_sync(d->ns,
+				       bpf_map__fd(d->l.skel->maps.sg_local4),
+				       bpf_map__fd(d->l.skel->maps.sg_local6),
+				       bpf_map__fd(d->l.skel->maps.sg_lports),
+				       &st);
+		if (!err && !d->local_ready &&
+		    !config_flags(d, SG_CFG_LOCAL, 0)) {
+			d->local_ready = 1;
+			pr_debug("synguard: %u+%u local addresses, %u listening "
+				 "ports (%u MPTCP)\n",
+				 st.addrs4, st.addrs6, st.ports, st.mptcp_ports);
+		}
+	}
+
+	/* VLAN devices above: the TC hand-off there too. */
+	if (d->l.tc_attached &&
+	    (__u32)sg_loader_sync_uppers(&d->l) != d->info.tc_uppers) {
+		d->info.tc_uppers = d->l.nuppers;
+		changed = 1;
+	}
+
+	/* Is the kernel defending itself (its own cookies, full queues)? */
+	if (!tcpext(&cookies, &ovf)) {
+		if (d->last_ms && (cookies > d->last_cookies ||
+				   ovf > d->last_ovf))
+			defends = 1;
+		if (d->last_ms && cookies > d->last_cookies)
+			d->kcookie_seen = now;
+		d->last_cookies = cookies;
+		d->last_ovf = ovf;
+	}
+	config_flags(d,
+		     d->kcookie_seen && now - d->kcookie_seen < SG_KCOOKIE_WINDOW ?
+			     SG_CFG_KCOOKIE :
+			     0,
+		     d->kcookie_seen &&
+				     now - d->kcookie_seen < SG_KCOOKIE_WINDOW ?
+			     0 :
+			     SG_CFG_KCOOKIE);
+
+	/* --engage auto. */
+	syn = syn_total(d);
+	if (d->o.engage == SG_ENGAGE_AUTO && d->last_ms && ms > d->last_ms) {
+		struct sg_engage_cfg c = { d->o.engage_on, d->o.engage_off,
+					   d->o.engage_hold };
+		double rate = (double)(syn - d->last_syn) * 1000.0 /
+			      (double)(ms - d->last_ms);
+
+		if (sg_engage_step(&d->eng, &c, rate, defends, now)) {
+			if (sg_keyring_engage(&d->kr, d->eng.engaged))
+				pr_warn("synguard: couldn't publish the "
+					"engagement\n");
+			pr_info("synguard: %s %s: %.0f SYN/s%s\n", d->l.ifname,
+				d->eng.engaged ? "engaged" : "stands down",
+				rate,
+				defends ? ", the kernel is sending SYN cookies" :
+					  "");
+			sg_notifyf("STATUS=%s %s", d->l.ifname,
+				   d->eng.engaged ? "engaged: answering SYNs" :
+						    "standing by (auto)");
+		}
+	}
+	d->last_syn = syn;
+	d->last_ms = ms;
+	if (changed)
+		map_set(d->l.skel->maps.sg_info, 0, &d->info, sizeof(d->info));
+}
+
+/*
+ * SIGHUP: read the command line and the config file again and apply what
+ * can change live (ports, lists, rates, MSS, window, TTL, engagement,
+ * ...); what cannot (interface, XDP mode, engine, keys, pin root, metrics
+ * address) keeps its value, with a note. A bad config keeps the running
+ * one.
+ */
+static void reload(struct daemon *d)
+{
+	struct run_opts n;
+	struct sg_config cfg;
+	int err;
+
+	err = parse_run(d->argc, d->argv, &n);
+	if (err) {
+		pr_warn("synguard: reload: the configuration has errors (see "
+			"above); nothing changed\n");
+		return;
+	}
+	if (!n.pin_root[0])
+		snprintf(n.pin_root, sizeof(n.pin_root), "%s", d->o.pin_root);
+#define KEEP(field, what)                                                \
+	do {                                                             \
+		if (memcmp(&n.field, &d->o.field, sizeof(n.field)))      \
+			pr_warn("synguard: reload: %s changes only with a " \
+				"restart; keeping the running one\n",    \
+				what);                                   \
+		memcpy(&n.field, &d->o.field, sizeof(n.field));         \
+	} while (0)
+	KEEP(mode, "mode");
+	KEEP(engine, "cookie");
+	KEEP(key_period, "key-period");
+	KEEP(key_file, "key-file");
+	KEEP(pin_root, "pin-root");
+	KEEP(metrics, "metrics");
+	KEEP(set_sysctl, "set-sysctl");
+#undef KEEP
+	n.ifname = d->o.ifname;
+	build_config(d, &n, &cfg);
+	err = config_write(d, &cfg);
+	if (!err)
+		err = write_policy(d, &n);
+	if (err) {
+		pr_warn("synguard: reload failed half-way: %s\n",
+			strerror(-err));
+		return;
+	}
+	if (n.engage != d->o.engage) {
+		d->eng.engaged = 0;
+		sg_keyring_engage(&d->kr, 0);
+	}
+	d->o = n;
+	d->info.engage = n.engage;
+	map_set(d->l.skel->maps.sg_info, 0, &d->info, sizeof(d->info));
+	pr_info("synguard: reloaded the configuration of %s\n", d->l.ifname);
+	sg_notifyf("STATUS=reloaded the configuration of %s", d->l.ifname);
 }
 
 static void ports_string(const __u32 *bm, char *buf, size_t len)
@@ -842,49 +1145,50 @@ static void ports_string(const __u32 *bm, char *buf, size_t len)
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_opts o;
-	struct sg_loader l = { .skel = NULL };
-	struct keyring kr = { 0 };
-	struct sg_info info = { 0 };
-	struct sg_metrics *metrics = NULL;
-	enum sg_engine engine;
+	struct daemon d = { .argc = argc, .argv = argv };
+	struct run_opts *o = &d.o;
+	struct sg_loader *l = &d.l;
 	char portstr[256], err_msg[PATH_MAX + 128];
+	enum sg_engine engine;
 	sigset_t set;
-	__u32 flags = 0;
-	int err, sig = 0;
+	int err, sig = 0, i;
 
-	err = parse_run(argc, argv, &o);
+	err = parse_run(argc, argv, o);
 	if (err)
 		return err < 0 ? SG_EXIT_OK : err;
 
-	if (!o.pin_root[0]) /* sg_pin_root() returns its argument when set */
-		snprintf(o.pin_root, sizeof(o.pin_root), "%s",
+	if (!o->pin_root[0]) /* sg_pin_root() returns its argument when set */
+		snprintf(o->pin_root, sizeof(o->pin_root), "%s",
 			 sg_pin_root(NULL));
-	if (sg_check_bpffs(o.pin_root))
+	if (sg_check_bpffs(o->pin_root))
 		return SG_EXIT_FAIL;
-	sg_libxdp_bpffs(o.pin_root);
+	sg_libxdp_bpffs(o->pin_root);
 
-	kr.period = o.key_period;
-	if (o.key_file[0]) {
-		if (sg_key_file_load(o.key_file, &kr.master, err_msg,
+	d.kr.period = o->key_period;
+	d.kr.ops.write_key = key_write;
+	d.kr.ops.write_epoch = epoch_write;
+	d.kr.ops.ctx = &d;
+	if (o->key_file[0]) {
+		if (sg_key_file_load(o->key_file, &d.kr.master, err_msg,
 				     sizeof(err_msg))) {
 			pr_warn("synguard: %s\n", err_msg);
 			return SG_EXIT_FAIL;
 		}
-		kr.from_file = 1;
+		d.kr.from_file = 1;
 	}
 
-	if (o.engine < 0)
+	if (o->engine < 0)
 		engine = sg_have_reqsk_kfunc() ? SG_ENGINE_OWN :
 						 SG_ENGINE_KERNEL;
 	else
-		engine = o.engine;
+		engine = o->engine;
 	if (engine == SG_ENGINE_OWN && !sg_have_reqsk_kfunc()) {
 		pr_warn("synguard: the own engine needs bpf_sk_assign_tcp_reqsk "
 			"(Linux 6.9 or later); use --cookie kernel\n");
 		return SG_EXIT_FAIL;
 	}
-	if (engine == SG_ENGINE_KERNEL && kr.from_file)
+	d.engine = engine;
+	if (engine == SG_ENGINE_KERNEL && d.kr.from_file)
 		pr_warn("synguard: --key-file has no effect with the kernel "
 			"engine (the kernel mints its own cookies)\n");
 
@@ -898,94 +1202,125 @@ int cmd_run(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a scraper hanging up must not kill us */
 
-	err = check_sysctls(&o, engine, &flags);
+	err = check_sysctls(o, engine, &d.sysflags);
 	if (err)
 		return SG_EXIT_FAIL;
 
-	err = sg_loader_open(&l, o.pin_root, o.ifname, engine);
+	err = pins_not_shared(o);
 	if (!err)
-		err = sg_loader_attach(&l, o.mode);
+		err = sg_loader_open(l, o->pin_root, o->ifname, engine);
 	if (!err)
-		err = configure(&l, &o, flags, &kr);
+		err = sg_loader_attach(l, o->mode);
+	if (!err)
+		err = configure(&d);
 	if (err)
 		goto out;
-	info.started = info.rotated = time(NULL);
-	write_info(&l, &kr, &info);
+	/* The sysctls this start changed, in the pinned record: put back by
+	 * the namespace's last synguard to stop, even after a crash. */
+	{
+		struct sg_info stale = { 0 }; /* of a crashed daemon here */
 
-	if (strcmp(o.metrics, "off")) {
-		metrics = sg_metrics_spawn(o.metrics, o.pin_root,
-					   engine == SG_ENGINE_OWN ? "own" :
-								     "kernel");
-		if (!metrics && o.metrics_explicit) {
+		if (!sg_info_read(o->pin_root, o->ifname, &stale)) {
+			d.info.sysctl_saved = stale.sysctl_saved &
+					      (SG_SYSCTL_COOKIES | SG_SYSCTL_TS);
+			d.info.orig_syncookies = stale.orig_syncookies;
+			d.info.orig_timestamps = stale.orig_timestamps;
+		}
+	}
+	for (i = 0; i < (int)ARRAY_SIZE(saved); i++) {
+		if (!saved[i].changed)
+			continue;
+		d.info.sysctl_saved |= i ? SG_SYSCTL_TS : SG_SYSCTL_COOKIES;
+		if (i)
+			d.info.orig_timestamps = saved[i].old;
+		else
+			d.info.orig_syncookies = saved[i].old;
+		saved[i].changed = 0; /* the record has it now */
+	}
+	d.info.netns = sg_netns_id();
+	sg_sysctl_adopt(o->pin_root, o->ifname, &d.info);
+	d.info.started = d.info.rotated = time(NULL);
+	sg_loader_sync_uppers(l);
+	write_info(&d);
+
+	d.ns = sg_netstate_open();
+	if (!d.ns)
+		pr_warn("synguard: can't follow this namespace's addresses and "
+			"listeners (%s): every SYN to a protected port is "
+			"answered\n",
+			strerror(errno));
+
+	if (strcmp(o->metrics, "off")) {
+		d.metrics = sg_metrics_spawn(o->metrics, o->pin_root,
+					     engine == SG_ENGINE_OWN ? "own" :
+								       "kernel");
+		if (!d.metrics && o->metrics_explicit) {
 			pr_err("synguard: couldn't serve metrics on %s: %s\n",
-			       o.metrics, strerror(errno));
+			       o->metrics, strerror(errno));
 			err = -errno;
 			goto out;
 		}
-		if (!metrics)
+		if (!d.metrics)
 			pr_warn("synguard: metrics: %s unavailable (%s; another "
 				"synguard serving every interface there?); "
 				"continuing without; set --metrics ADDR:PORT or "
 				"off\n",
-				o.metrics, strerror(errno));
+				o->metrics, strerror(errno));
 	}
+	tick(&d, 0); /* addresses and listeners before the first SYN */
 
-	ports_string(o.ports, portstr, sizeof(portstr));
+	ports_string(o->ports, portstr, sizeof(portstr));
 	pr_info("synguard: ready on %s: XDP %s (%s), engine %s, ports %s, keys %s "
-		"every %us, metrics %s, pins %s\n",
-		l.ifname, sg_mode_name(l.mode), sg_libxdp_name(l.libxdp),
+		"every %us, engage %s, metrics %s, pins %s\n",
+		l->ifname, sg_mode_name(l->mode), sg_libxdp_name(l->libxdp),
 		engine == SG_ENGINE_OWN ? "own" : "kernel", portstr,
-		kr.from_file ? "from key file" : "random", kr.period,
-		metrics ? o.metrics : "off", l.pin_dir);
+		d.kr.from_file ? "from key file" : "random", d.kr.period,
+		o->engage == SG_ENGAGE_AUTO	 ? "auto" :
+		o->engage == SG_ENGAGE_MONITOR ? "monitor (passes everything)" :
+						 "always",
+		d.metrics ? o->metrics : "off", l->pin_dir);
 	sg_notifyf("READY=1\nSTATUS=protecting %s: XDP %s, engine %s, ports "
 		   "%s, metrics %s",
-		   l.ifname, sg_mode_name(l.mode),
+		   l->ifname, sg_mode_name(l->mode),
 		   engine == SG_ENGINE_OWN ? "own" : "kernel", portstr,
-		   metrics ? o.metrics : "off");
+		   d.metrics ? o->metrics : "off");
 
 	for (;;) {
-		struct timespec ts = { .tv_sec = 1 };
-		__u32 want;
+		/* Wake every second, and right at each epoch boundary. */
+		long ms = sg_keyring_ms_to_boundary(&d.kr, now_ms()) + 2;
+		struct timespec ts;
 
+		if (ms > 1000)
+			ms = 1000;
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (ms % 1000) * 1000000L;
 		sig = sigtimedwait(&set, NULL, &ts);
 		sg_watchdog_tick();
-		if (sig > 0 && sig != SIGUSR1)
-			break;
-		/*
-		 * The clock's epoch; `synguard keys rotate` (SIGUSR1) moves one
-		 * ahead now. Epochs never go back: after a forced rotation
-		 * the clock catches up within one period.
-		 */
-		want = wall_epoch(&kr);
-		if (sig == SIGUSR1 && want <= kr.epoch)
-			want = kr.epoch + 1;
-		if ((__s32)(want - kr.epoch) <= 0)
-			continue;
-		err = install_key(l.skel, &kr, want);
-		if (err) {
-			pr_warn("synguard: key rotation failed; the previous key "
-				"stays in use\n");
-			err = 0;
+		if (sig == SIGHUP) {
+			reload(&d);
 			continue;
 		}
-		info.rotations++;
-		info.rotated = time(NULL);
-		map_set(l.skel->maps.sg_info, 0, &info, sizeof(info));
-		pr_debug("synguard: %s key epoch %u\n", l.ifname, kr.epoch);
+		if (sig > 0 && sig != SIGUSR1)
+			break;
+		tick(&d, sig == SIGUSR1);
 	}
-	pr_info("synguard: %s, detaching from %s\n", strsignal(sig), l.ifname);
+	pr_info("synguard: %s, detaching from %s\n", strsignal(sig), l->ifname);
 	sg_notifyf("STOPPING=1\nSTATUS=%s, detaching from %s", strsignal(sig),
-		   l.ifname);
-	info.pid = 0;
-	map_set(l.skel->maps.sg_info, 0, &info, sizeof(info));
+		   l->ifname);
 out:
-	sg_metrics_stop(metrics);
-	explicit_bzero(&kr, sizeof(kr));
-	sg_loader_close(&l);
-	if (err && l.pin_dir_created)
-		sg_unpin(l.pin_root,
-			 l.ifname); /* a failed start leaves nothing */
-	restore_sysctls();
+	sg_metrics_stop(d.metrics);
+	sg_netstate_close(d.ns);
+	sg_keyring_wipe(&d.kr);
+	if (l->skel && d.info.pid) {
+		d.info.pid = 0;
+		sg_sysctl_release(o->pin_root, o->ifname, &d.info);
+		map_set(l->skel->maps.sg_info, 0, &d.info, sizeof(d.info));
+	}
+	sg_loader_close(l);
+	if (err && l->pin_dir_created)
+		sg_unpin(l->pin_root,
+			 l->ifname); /* a failed start leaves nothing */
+	restore_sysctls(); /* what no record holds: a failed start */
 	return err ? SG_EXIT_FAIL : SG_EXIT_OK;
 }
 
@@ -1032,6 +1367,17 @@ int cmd_detach(int argc, char **argv)
 		fprintf(stderr, "synguard detach: bad interface name '%s'\n",
 			argv[optind]);
 		return SG_EXIT_USAGE;
+	}
+	{
+		/* A crashed daemon's saved sysctls: put back (or hand over to
+		 * a synguard of this namespace that still runs). */
+		struct sg_info info;
+		const char *root = sg_pin_root(pin_root);
+
+		if (!sg_info_read(root, argv[optind], &info) &&
+		    info.sysctl_saved && info.netns == sg_netns_id() &&
+		    !(info.pid && sg_daemon_alive(info.pid)))
+			sg_sysctl_release(root, argv[optind], &info);
 	}
 	return sg_detach_iface(sg_pin_root(pin_root), argv[optind]) ?
 		       SG_EXIT_FAIL :

@@ -45,6 +45,10 @@ struct iface_status {
 	__u32 tc_now; /* our TC filter's program id, 0: none */
 	int epoch_err;
 	__u32 epoch;
+	__u32 engaged;	   /* sg_epoch's flag (--engage auto) */
+	int cfg_err;	   /* 0: cfg_flags valid */
+	__u32 cfg_flags;   /* the live config's flags */
+	__u32 meta_failed; /* sg_flags: XDP metadata refused */
 };
 
 struct status_ctx {
@@ -153,6 +157,28 @@ static void gather(const char *root, const char *ifname, struct iface_status *s)
 	s->recorded = !s->info_err && (s->info.pid || s->info.started);
 	s->alive = s->recorded && sg_daemon_alive(s->info.pid);
 	s->epoch_err = sg_epoch_read(root, ifname, &s->epoch);
+	{
+		struct sg_epoch_state es;
+		struct sg_flags fl;
+		struct sg_config cfg;
+		__u32 zero = 0;
+		int fd = sg_pin_fd(root, ifname, SG_MAP_EPOCH);
+
+		if (fd >= 0) {
+			if (!bpf_map_lookup_elem(fd, &zero, &es))
+				s->engaged = es.engaged;
+			close(fd);
+		}
+		fd = sg_pin_fd(root, ifname, SG_MAP_FLAGS);
+		if (fd >= 0) {
+			if (!bpf_map_lookup_elem(fd, &zero, &fl))
+				s->meta_failed = fl.meta_failed;
+			close(fd);
+		}
+		s->cfg_err = sg_config_read(root, ifname, &cfg);
+		if (!s->cfg_err)
+			s->cfg_flags = cfg.flags;
+	}
 	s->ifindex = if_nametoindex(ifname);
 	if (s->ifindex)
 		probe_attached(s);
@@ -208,6 +234,46 @@ static void print_text(const struct iface_status *s, int first)
 				      "random, new at daemon start",
 		       (unsigned long long)in->rotations,
 		       in->rotations == 1 ? "" : "s", when);
+		printf("  %-11s %s\n", "engage",
+		       in->engage == SG_ENGAGE_AUTO ?
+			       (s->engaged ? "auto: engaged (answering SYNs)" :
+					     "auto: standing by (the kernel "
+					     "answers SYNs)") :
+		       in->engage == SG_ENGAGE_MONITOR ?
+			       "monitor: counting only, everything passes" :
+			       "always");
+		if (in->engine == SG_ENGINE_OWN)
+			printf("  %-11s %s%s%u VLAN device%s above\n",
+			       "hand-off",
+			       !s->cfg_err && (s->cfg_flags & SG_CFG_NO_META) ?
+				       "TC checks the cookie itself "
+				       "(--xdp-meta off)" :
+			       s->meta_failed ?
+				       "TC checks the cookie itself (the "
+				       "driver refused XDP metadata)" :
+				       "in XDP metadata to TC",
+			       "; TC also on ", in->tc_uppers,
+			       in->tc_uppers == 1 ? "" : "s");
+		if (!s->cfg_err)
+			printf("  %-11s %s%s\n", "scope",
+			       (s->cfg_flags & SG_CFG_LOCAL) ?
+				       "SYNs for local addresses and listening "
+				       "ports (MPTCP listeners' left to the "
+				       "kernel)" :
+				       "every SYN to a protected port (local "
+				       "addresses and listeners not known "
+				       "yet)",
+			       (s->cfg_flags & SG_CFG_KCOOKIE) ?
+				       "; the kernel's own SYN cookies "
+				       "accepted too (it sent some lately)" :
+				       "");
+		if (in->sysctl_saved)
+			printf("  %-11s holds the original%s%s%s (put back by "
+			       "this namespace's last synguard)\n",
+			       "sysctls",
+			       (in->sysctl_saved & 1) ? " tcp_syncookies" : "",
+			       (in->sysctl_saved & 3) == 3 ? " and" : "",
+			       (in->sysctl_saved & 2) ? " tcp_timestamps" : "");
 	}
 	if (!s->ifindex) {
 		printf("  %-11s not in this network namespace (run status "
@@ -251,7 +317,9 @@ static void print_json(const struct iface_status *s, int first)
 		       "      \"xdp_id\": %u,\n      \"tc_id\": %u,\n"
 		       "      \"key_period\": %u,\n"
 		       "      \"key_source\": \"%s\",\n"
-		       "      \"rotations\": %llu,\n      \"rotated\": %llu,\n",
+		       "      \"rotations\": %llu,\n      \"rotated\": %llu,\n"
+		       "      \"engage\": \"%s\",\n      \"engaged\": %s,\n"
+		       "      \"tc_uppers\": %u,\n",
 		       in->pid, s->alive ? "true" : "false",
 		       (unsigned long long)in->started, engine_name(in->engine),
 		       sg_mode_name(in->xdp_mode),
@@ -262,7 +330,21 @@ static void print_json(const struct iface_status *s, int first)
 		       in->xdp_id, in->tc_id, in->key_period,
 		       in->key_file ? "file" : "random",
 		       (unsigned long long)in->rotations,
-		       (unsigned long long)in->rotated);
+		       (unsigned long long)in->rotated,
+		       in->engage == SG_ENGAGE_AUTO	 ? "auto" :
+		       in->engage == SG_ENGAGE_MONITOR ? "monitor" :
+							   "always",
+		       in->engage == SG_ENGAGE_ALWAYS || s->engaged ? "true" :
+								       "false",
+		       in->tc_uppers);
+	if (!s->cfg_err)
+		printf("      \"local_scope\": %s,\n      \"kernel_cookies\": "
+		       "%s,\n      \"meta\": \"%s\",\n",
+		       (s->cfg_flags & SG_CFG_LOCAL) ? "true" : "false",
+		       (s->cfg_flags & SG_CFG_KCOOKIE) ? "true" : "false",
+		       (s->cfg_flags & SG_CFG_NO_META) ? "off" :
+		       s->meta_failed			 ? "refused" :
+							   "on");
 	printf("      \"present\": %s,\n      \"ifindex\": %d,\n",
 	       s->ifindex ? "true" : "false", s->ifindex);
 	if (s->xdp_now)
