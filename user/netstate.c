@@ -532,8 +532,8 @@ static int diag_dump(struct sg_netstate *ns, int family, int mptcp)
 		 * kernels that have "mptcp: fix lockless access in subflow
 		 * ULP diag" but not its follow-up "mptcp: fix possible
 		 * deadlock in subflow diag", both of early 2024, take the
-		 * subflow listener's socket lock in this dump; the releases
-		 * carry both.)
+		 * subflow listener's socket lock in this dump; both fixes
+		 * were marked for the stable trees.)
 		 */
 		req.r.idiag_ext = 1u << (INET_DIAG_INFO - 1);
 	}
