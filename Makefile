@@ -181,6 +181,11 @@ $(OUTPUT)/tests/test_%: tests/prog/test_%.c $(PROG_LIB) $(SKEL) | $(OUTPUT)/test
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/prog/lib $< $(PROG_LIB) $(LDLIBS) -o $@
 
+# test_netstate includes user/netstate.c and user/log.c. Named here because
+# the .d file of a program compiled from several sources at once lists the
+# headers of the last one only.
+$(OUTPUT)/tests/test_netstate: user/netstate.c user/netstate.h user/log.c user/log.h
+
 # Runs one frame through a live synguard XDP program (tests/e2e/test_keys.sh).
 # Not test_*: tests/run.sh runs every $(OUTPUT)/tests/test_* as a test.
 $(OUTPUT)/tests/sgrun: tests/prog/sgrun.c $(PROG_LIB) $(SKEL) | $(OUTPUT)/tests

@@ -527,7 +527,14 @@ static int diag_dump(struct sg_netstate *ns, int family, int mptcp)
 		req.proto = IPPROTO_MPTCP;
 		req.h.nlmsg_len = sizeof(req);
 	} else {
-		/* INET_DIAG_INFO brings INET_DIAG_ULP_INFO along. */
+		/*
+		 * INET_DIAG_INFO brings INET_DIAG_ULP_INFO along. (Stable
+		 * kernels that have "mptcp: fix lockless access in subflow
+		 * ULP diag" but not its follow-up "mptcp: fix possible
+		 * deadlock in subflow diag", both of early 2024, take the
+		 * subflow listener's socket lock in this dump; both fixes
+		 * were marked for the stable trees.)
+		 */
 		req.r.idiag_ext = 1u << (INET_DIAG_INFO - 1);
 	}
 	return nl_dump(ns, NS_DIAG, &req.h, diag_msg, &ctx);

@@ -39,6 +39,8 @@
  *    INET_DIAG_REQ_PROTOCOL attribute, Linux 5.19+ for listeners), which
  *    needs no capability but needs mptcp_diag (built in or a module). Its
  *    absence is not an error; it is asked again every 60 syncs.
+ * tests/prog/test_netstate.c checks each way alone; on Debian's 6.1 and
+ * 6.12 both find them, and without CAP_NET_ADMIN only the second.
  *
  * Every call dumps addresses and listeners (cheap: a few netlink
  * messages) and writes only what differs from what it wrote last:

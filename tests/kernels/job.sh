@@ -31,6 +31,7 @@ echo "kernel $(uname -r), engines: $KJ_ENGINES, libxdp sharing expected: ${KJ_JO
 run_one load bash tests/kernels/load.sh "$KJ_ENGINES" \
 	"shipped header=.output/synguard.bpf.o" ${KJ_OBJS:-}
 run_one test_xdp .output/tests/test_xdp
+run_one test_netstate .output/tests/test_netstate
 for engine in $KJ_ENGINES; do
 	run_one "test_handoff.$engine" bash tests/e2e/test_handoff.sh "$engine" "native generic"
 done
