@@ -73,6 +73,11 @@ enum sg_cfg_flags {
 	SG_CFG_KCOOKIE = 1 << 15,
 	/* --xdp-meta off: no XDP metadata; TC verifies the cookie itself */
 	SG_CFG_NO_META = 1 << 16,
+	/* Conntrack NAT hooks in this namespace (user/natcheck.h): the own
+	 * engine's hand-off would be undone; SYNs of the family go to the
+	 * kernel. */
+	SG_CFG_NAT4 = 1 << 17,
+	SG_CFG_NAT6 = 1 << 18,
 };
 
 /*
@@ -328,7 +333,8 @@ enum sg_stat {
 	SG_V_PASS_TCP_AUTH,    /* TCP-MD5 or TCP-AO option: the kernel's */
 	SG_V_PASS_NOT_ENGAGED, /* --engage auto, no attack: the kernel's */
 	SG_V_PASS_KERNEL_COOKIE, /* ACK with a SYN cookie of the kernel's */
-	SG_V_PASS2_LAST = SG_V_PASS_KERNEL_COOKIE,
+	SG_V_PASS_NAT, /* own engine, conntrack NAT here: the kernel's */
+	SG_V_PASS2_LAST = SG_V_PASS_NAT,
 	/* XDP_DROP, by reason (added later) */
 	SG_V_DROP_COOKIE_LIMITED, /* source over its bad-cookie budget */
 	SG_V_DROP2_LAST = SG_V_DROP_COOKIE_LIMITED,

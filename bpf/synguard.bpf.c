@@ -781,6 +781,11 @@ static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
 	v = sg_not_ours(pkt, cfg);
 	if (v)
 		return sg_verdict(v, XDP_PASS);
+	/* Conntrack NAT would drop the request socket the hand-off attaches
+	 * (user/natcheck.h): such a namespace's SYNs are the kernel's. */
+	if (sg_engine == SG_ENGINE_OWN &&
+	    (cfg->flags & (pkt->v6 ? SG_CFG_NAT6 : SG_CFG_NAT4)))
+		return sg_verdict(SG_V_PASS_NAT, XDP_PASS);
 	if (o->auth) /* the kernel checks the signature */
 		return sg_verdict(SG_V_PASS_TCP_AUTH, XDP_PASS);
 	es = bpf_map_lookup_elem(&sg_epoch, &zero);
@@ -971,15 +976,20 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u32 cookie, cisn, attrs9 = 0, epoch = 0, port, idx, zero = 0;
+	__u32 cookie, cisn, attrs9 = 0, epoch = 0, zero = 0;
 	struct sg_epoch_state *es;
-	struct sg_lport *lp;
 	struct sg_srcid id;
 	struct sg_meta *m;
 	struct tcphdr *th;
 	int state, v;
 	__u64 now;
 
+	/* Not for a listener of ours (another host's address, a DNAT'd
+	 * service whose listener lives elsewhere, an MPTCP listener's port):
+	 * the kernel's, like its SYNs were. */
+	v = sg_not_ours(pkt, cfg);
+	if (v)
+		return sg_verdict(v, XDP_PASS);
 	if (sg_engine == SG_ENGINE_KERNEL)
 		return sg_ack_kernel(ctx, pkt);
 
@@ -999,14 +1009,6 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 		if (cfg->tw_epochs)
 			sg_recent_mark(&id, es->epoch);
 		return sg_verdict(SG_V_PASS_ESTABLISHED, XDP_PASS);
-	}
-	/* The SYNs of an MPTCP listener's port went to the kernel. */
-	if (cfg->flags & SG_CFG_LOCAL) {
-		port = bpf_ntohs((__u16)(pkt->ports >> 16));
-		idx = port >> 5;
-		lp = bpf_map_lookup_elem(&sg_lports, &idx);
-		if (lp && (lp->mptcp & (1u << (port & 31))))
-			return sg_verdict(SG_V_PASS_MPTCP, XDP_PASS);
 	}
 
 	/* Options only now: established traffic never needs them. */

@@ -77,6 +77,9 @@ const struct sg_counter_desc sg_counters[] = {
 				    "kernel" },
 	[SG_V_PASS_KERNEL_COOKIE] = { "pass_kernel_cookie",
 				      "ACK carrying the kernel's own SYN cookie" },
+	[SG_V_PASS_NAT] = { "pass_nat",
+			    "own engine with conntrack NAT in the namespace: "
+			    "SYN left to the kernel" },
 	[SG_V_DROP_COOKIE_LIMITED] = { "drop_cookie_limited",
 				       "ACK from a source over its bad-cookie "
 				       "budget, not checked" },

@@ -24,7 +24,9 @@
 #include "engage.h"
 #include "keyring.h"
 #include "keys.h"
+#include "natcheck.h"
 #include "netstate.h"
+#include "pins.h"
 #include "sysctlsave.h"
 #include "policy.h"
 #include "loader.h"
@@ -711,6 +713,7 @@ struct daemon {
 	time_t kcookie_seen; /* the kernel last sent cookies of its own */
 	struct sg_netstate *ns;
 	int local_ready; /* sg_local*, sg_lports filled once */
+	__u32 nat_flags; /* SG_CFG_NAT4/6 as set */
 };
 
 static int key_write(void *ctx, __u32 slot, const struct sg_key *k)
@@ -774,9 +777,9 @@ static void build_config(const struct daemon *d, const struct run_opts *o,
 }
 
 /* Flags kept by the daemon at run time and by the policy commands. */
-#define SG_CFG_RUNTIME                                                 \
+#define SG_CFG_RUNTIME                                                   \
 	(SG_CFG_LOCAL | SG_CFG_KCOOKIE | SG_CFG_ALLOW4 | SG_CFG_ALLOW6 | \
-	 SG_CFG_DENY4 | SG_CFG_DENY6)
+	 SG_CFG_DENY4 | SG_CFG_DENY6 | SG_CFG_NAT4 | SG_CFG_NAT6)
 
 /* Write @cfg, keeping the run-time flags of the live config. */
 static int config_write(struct daemon *d, struct sg_config *cfg)
@@ -998,17 +1001,45 @@ static void tick(struct daemon *d, int forced)
 	if (d->ns) {
 		struct sg_netstate_stats st;
 
-		err = sg_netstate_sync(d->ns,
-				       bpf_map__fd(d->l.skel->maps.sg_local4),
-				       bpf_map__fd(d->l.skel->maps.sg_local6),
-				       bpf_map__fd(d->l.skel->maps.sg_lports),
-				       &st);
+		err = sg_netstate_sync(
+			d->ns, bpf_map__fd(d->l.skel->maps.sg_local4),
+			bpf_map__fd(d->l.skel->maps.sg_local6),
+			bpf_map__fd(d->l.skel->maps.sg_lports), &st);
 		if (!err && !d->local_ready &&
 		    !config_flags(d, SG_CFG_LOCAL, 0)) {
 			d->local_ready = 1;
-			pr_debug("synguard: %u+%u local addresses, %u listening "
-				 "ports (%u MPTCP)\n",
-				 st.addrs4, st.addrs6, st.ports, st.mptcp_ports);
+			pr_debug(
+				"synguard: %u+%u local addresses, %u listening "
+				"ports (%u MPTCP)\n",
+				st.addrs4, st.addrs6, st.ports, st.mptcp_ports);
+		}
+	}
+
+	/* Conntrack NAT appearing (a container runtime starting): the own
+	 * engine's hand-off would be undone; leave those SYNs to the kernel. */
+	if (d->engine == SG_ENGINE_OWN) {
+		unsigned int nat = sg_nat_hooks();
+		__u32 want = (nat & SG_NAT4 ? SG_CFG_NAT4 : 0) |
+			     (nat & SG_NAT6 ? SG_CFG_NAT6 : 0);
+
+		if (want != d->nat_flags) {
+			if (want)
+				pr_warn("synguard: connection-tracking NAT is "
+					"set up in this namespace (IPv%s): the "
+					"kernel undoes the own engine's "
+					"hand-off there, so those SYNs go to "
+					"the kernel's own SYN cookies; run "
+					"with --cookie kernel on NAT hosts\n",
+					want == (SG_CFG_NAT4 | SG_CFG_NAT6) ?
+						"4 and IPv6" :
+					want == SG_CFG_NAT4 ? "4" :
+							      "6");
+			else
+				pr_info("synguard: no connection-tracking NAT "
+					"here any more: answering SYNs again\n");
+			if (!config_flags(d, want,
+					  (SG_CFG_NAT4 | SG_CFG_NAT6) & ~want))
+				d->nat_flags = want;
 		}
 	}
 
@@ -1021,22 +1052,22 @@ static void tick(struct daemon *d, int forced)
 
 	/* Is the kernel defending itself (its own cookies, full queues)? */
 	if (!tcpext(&cookies, &ovf)) {
-		if (d->last_ms && (cookies > d->last_cookies ||
-				   ovf > d->last_ovf))
+		if (d->last_ms &&
+		    (cookies > d->last_cookies || ovf > d->last_ovf))
 			defends = 1;
 		if (d->last_ms && cookies > d->last_cookies)
 			d->kcookie_seen = now;
 		d->last_cookies = cookies;
 		d->last_ovf = ovf;
 	}
-	config_flags(d,
-		     d->kcookie_seen && now - d->kcookie_seen < SG_KCOOKIE_WINDOW ?
-			     SG_CFG_KCOOKIE :
-			     0,
-		     d->kcookie_seen &&
-				     now - d->kcookie_seen < SG_KCOOKIE_WINDOW ?
-			     0 :
-			     SG_CFG_KCOOKIE);
+	config_flags(
+		d,
+		d->kcookie_seen && now - d->kcookie_seen < SG_KCOOKIE_WINDOW ?
+			SG_CFG_KCOOKIE :
+			0,
+		d->kcookie_seen && now - d->kcookie_seen < SG_KCOOKIE_WINDOW ?
+			0 :
+			SG_CFG_KCOOKIE);
 
 	/* --engage auto. */
 	syn = syn_total(d);
@@ -1053,8 +1084,9 @@ static void tick(struct daemon *d, int forced)
 			pr_info("synguard: %s %s: %.0f SYN/s%s\n", d->l.ifname,
 				d->eng.engaged ? "engaged" : "stands down",
 				rate,
-				defends ? ", the kernel is sending SYN cookies" :
-					  "");
+				defends ?
+					", the kernel is sending SYN cookies" :
+					"");
 			sg_notifyf("STATUS=%s %s", d->l.ifname,
 				   d->eng.engaged ? "engaged: answering SYNs" :
 						    "standing by (auto)");
@@ -1087,13 +1119,13 @@ static void reload(struct daemon *d)
 	}
 	if (!n.pin_root[0])
 		snprintf(n.pin_root, sizeof(n.pin_root), "%s", d->o.pin_root);
-#define KEEP(field, what)                                                \
-	do {                                                             \
-		if (memcmp(&n.field, &d->o.field, sizeof(n.field)))      \
+#define KEEP(field, what)                                                   \
+	do {                                                                \
+		if (memcmp(&n.field, &d->o.field, sizeof(n.field)))         \
 			pr_warn("synguard: reload: %s changes only with a " \
-				"restart; keeping the running one\n",    \
-				what);                                   \
-		memcpy(&n.field, &d->o.field, sizeof(n.field));         \
+				"restart; keeping the running one\n",       \
+				what);                                      \
+		memcpy(&n.field, &d->o.field, sizeof(n.field));             \
 	} while (0)
 	KEEP(mode, "mode");
 	KEEP(engine, "cookie");
@@ -1177,11 +1209,18 @@ int cmd_run(int argc, char **argv)
 		d.kr.from_file = 1;
 	}
 
-	if (o->engine < 0)
+	if (o->engine < 0) {
 		engine = sg_have_reqsk_kfunc() ? SG_ENGINE_OWN :
 						 SG_ENGINE_KERNEL;
-	else
+		if (engine == SG_ENGINE_OWN && sg_nat_hooks()) {
+			engine = SG_ENGINE_KERNEL;
+			pr_info("synguard: connection-tracking NAT is set up in "
+				"this network namespace, which undoes the own "
+				"engine's hand-off: using the kernel engine\n");
+		}
+	} else {
 		engine = o->engine;
+	}
 	if (engine == SG_ENGINE_OWN && !sg_have_reqsk_kfunc()) {
 		pr_warn("synguard: the own engine needs bpf_sk_assign_tcp_reqsk "
 			"(Linux 6.9 or later); use --cookie kernel\n");
@@ -1221,8 +1260,9 @@ int cmd_run(int argc, char **argv)
 		struct sg_info stale = { 0 }; /* of a crashed daemon here */
 
 		if (!sg_info_read(o->pin_root, o->ifname, &stale)) {
-			d.info.sysctl_saved = stale.sysctl_saved &
-					      (SG_SYSCTL_COOKIES | SG_SYSCTL_TS);
+			d.info.sysctl_saved =
+				stale.sysctl_saved &
+				(SG_SYSCTL_COOKIES | SG_SYSCTL_TS);
 			d.info.orig_syncookies = stale.orig_syncookies;
 			d.info.orig_timestamps = stale.orig_timestamps;
 		}
@@ -1251,9 +1291,9 @@ int cmd_run(int argc, char **argv)
 			strerror(errno));
 
 	if (strcmp(o->metrics, "off")) {
-		d.metrics = sg_metrics_spawn(o->metrics, o->pin_root,
-					     engine == SG_ENGINE_OWN ? "own" :
-								       "kernel");
+		d.metrics = sg_metrics_spawn(
+			o->metrics, o->pin_root,
+			engine == SG_ENGINE_OWN ? "own" : "kernel");
 		if (!d.metrics && o->metrics_explicit) {
 			pr_err("synguard: couldn't serve metrics on %s: %s\n",
 			       o->metrics, strerror(errno));
@@ -1275,7 +1315,7 @@ int cmd_run(int argc, char **argv)
 		l->ifname, sg_mode_name(l->mode), sg_libxdp_name(l->libxdp),
 		engine == SG_ENGINE_OWN ? "own" : "kernel", portstr,
 		d.kr.from_file ? "from key file" : "random", d.kr.period,
-		o->engage == SG_ENGAGE_AUTO	 ? "auto" :
+		o->engage == SG_ENGAGE_AUTO    ? "auto" :
 		o->engage == SG_ENGAGE_MONITOR ? "monitor (passes everything)" :
 						 "always",
 		d.metrics ? o->metrics : "off", l->pin_dir);
@@ -1320,7 +1360,7 @@ out:
 	if (err && l->pin_dir_created)
 		sg_unpin(l->pin_root,
 			 l->ifname); /* a failed start leaves nothing */
-	restore_sysctls(); /* what no record holds: a failed start */
+	restore_sysctls();	     /* what no record holds: a failed start */
 	return err ? SG_EXIT_FAIL : SG_EXIT_OK;
 }
 

@@ -331,11 +331,11 @@ static void print_json(const struct iface_status *s, int first)
 		       in->key_file ? "file" : "random",
 		       (unsigned long long)in->rotations,
 		       (unsigned long long)in->rotated,
-		       in->engage == SG_ENGAGE_AUTO	 ? "auto" :
+		       in->engage == SG_ENGAGE_AUTO    ? "auto" :
 		       in->engage == SG_ENGAGE_MONITOR ? "monitor" :
-							   "always",
+							 "always",
 		       in->engage == SG_ENGAGE_ALWAYS || s->engaged ? "true" :
-								       "false",
+								      "false",
 		       in->tc_uppers);
 	if (!s->cfg_err)
 		printf("      \"local_scope\": %s,\n      \"kernel_cookies\": "
@@ -343,8 +343,8 @@ static void print_json(const struct iface_status *s, int first)
 		       (s->cfg_flags & SG_CFG_LOCAL) ? "true" : "false",
 		       (s->cfg_flags & SG_CFG_KCOOKIE) ? "true" : "false",
 		       (s->cfg_flags & SG_CFG_NO_META) ? "off" :
-		       s->meta_failed			 ? "refused" :
-							   "on");
+		       s->meta_failed		       ? "refused" :
+							 "on");
 	printf("      \"present\": %s,\n      \"ifindex\": %d,\n",
 	       s->ifindex ? "true" : "false", s->ifindex);
 	if (s->xdp_now)

@@ -2,12 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 """TCP peers for the synguard end-to-end tests (standard library only).
 
-  sgpeer.py serve --port P [--port P2 ...] [--bind ADDR]
+  sgpeer.py serve --port P [--port P2 ...] [--bind ADDR] [--mptcp]
+                  [--md5 KEY --md5-peer ADDR]
       Threaded TCP echo server: echoes every byte until EOF, then closes.
       Dual-stack on [::] (IPV6_V6ONLY=0) unless --bind is given; backlog
-      4096. Prints "listening" once every port is bound. Runs until killed.
+      4096. --mptcp listens with IPPROTO_MPTCP; --md5 signs and requires
+      TCP-MD5 (RFC 2385) with the peer ADDR. Prints "listening" once every
+      port is bound. Runs until killed.
 
   sgpeer.py xfer --host H --port P --bytes N [--seed S] [--timeout T]
+                 [--mptcp] [--md5 KEY]
       Sends N pseudo-random bytes (deterministic from S) while reading the
       echo in parallel, half-closes, reads to EOF. Prints one JSON line
       (sent_sha256, recv_sha256, bytes_sent, bytes_recv, ok, connect_ms,
@@ -31,6 +35,7 @@ import os
 import random
 import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
@@ -47,6 +52,33 @@ def resolve(host, port):
     """(family, sockaddr) for a host name or address literal."""
     ai = socket.getaddrinfo(host, port, socket.AF_UNSPEC, socket.SOCK_STREAM)
     return ai[0][0], ai[0][4]
+
+
+# ---------------------------------------------------------------- options
+
+IPPROTO_MPTCP = 262
+TCP_MD5SIG = 14
+
+
+def md5sig(addr, key):
+    """struct tcp_md5sig for @addr (the peer) and @key."""
+    fam, sa = resolve(addr, 0)
+    ss = bytearray(128)
+    if fam == socket.AF_INET:
+        ss[0:2] = struct.pack("=H", socket.AF_INET)
+        ss[4:8] = socket.inet_pton(socket.AF_INET, sa[0])
+    else:
+        ss[0:2] = struct.pack("=H", socket.AF_INET6)
+        ss[8:24] = socket.inet_pton(socket.AF_INET6, sa[0])
+    k = key.encode()
+    return bytes(ss) + struct.pack("=BBHI", 0, 0, len(k), 0) + k.ljust(80, b"\0")
+
+
+def new_socket(fam, a):
+    """A stream socket as the options say (MPTCP, TCP-MD5)."""
+    s = socket.socket(fam, socket.SOCK_STREAM,
+                      IPPROTO_MPTCP if getattr(a, "mptcp", False) else 0)
+    return s
 
 
 # ---------------------------------------------------------------- serve
@@ -73,16 +105,29 @@ class EchoServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     allow_reuse_address = True
     request_queue_size = 4096
 
-    def __init__(self, addr, family, dual, idle_timeout):
+    def __init__(self, addr, family, dual, idle_timeout, opts=None):
         self.address_family = family
         self.dual = dual
         self.idle_timeout = idle_timeout
-        super().__init__(addr, EchoHandler)
+        self.opts = opts
+        super().__init__(addr, EchoHandler, bind_and_activate=False)
+        if opts is not None and opts.mptcp:
+            self.socket.close()
+            self.socket = new_socket(family, opts)
+        try:
+            self.server_bind()
+            self.server_activate()
+        except BaseException:
+            self.server_close()
+            raise
 
     def server_bind(self):
         if self.address_family == socket.AF_INET6:
             self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY,
                                    0 if self.dual else 1)
+        if self.opts is not None and self.opts.md5:
+            self.socket.setsockopt(socket.IPPROTO_TCP, TCP_MD5SIG,
+                                   md5sig(self.opts.md5_peer, self.opts.md5))
         super().server_bind()
 
     def handle_error(self, request, client_address):
@@ -95,10 +140,10 @@ def cmd_serve(a):
         if a.bind:
             fam, sa = resolve(a.bind, port)
             srv = EchoServer(sa[:2] if fam == socket.AF_INET else sa, fam,
-                             False, a.idle_timeout)
+                             False, a.idle_timeout, a)
         else:
             srv = EchoServer(("::", port), socket.AF_INET6, True,
-                             a.idle_timeout)
+                             a.idle_timeout, a)
         servers.append(srv)
     for srv in servers:
         threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2},
@@ -124,7 +169,9 @@ def cmd_xfer(a):
     t0 = time.monotonic()
     try:
         fam, sa = resolve(a.host, a.port)
-        s = socket.socket(fam, socket.SOCK_STREAM)
+        s = new_socket(fam, a)
+        if a.md5:
+            s.setsockopt(socket.IPPROTO_TCP, TCP_MD5SIG, md5sig(a.host, a.md5))
         s.settimeout(a.timeout)
         s.connect(sa)
         res["connect_ms"] = round((time.monotonic() - t0) * 1000, 3)
@@ -307,6 +354,9 @@ def main():
     s.add_argument("--bind", help="address to bind (default [::] dual-stack)")
     s.add_argument("--idle-timeout", type=float, default=60.0,
                    help="close a connection idle this long (s)")
+    s.add_argument("--mptcp", action="store_true", help="listen with MPTCP")
+    s.add_argument("--md5", help="TCP-MD5 key (with --md5-peer)")
+    s.add_argument("--md5-peer", help="the peer address of the MD5 key")
 
     x = sub.add_parser("xfer", help="send N bytes, check the echo")
     x.add_argument("--host", required=True)
@@ -315,6 +365,8 @@ def main():
     x.add_argument("--seed", type=int, default=1)
     x.add_argument("--timeout", type=float, default=30.0,
                    help="connect / per-read timeout (s)")
+    x.add_argument("--mptcp", action="store_true", help="connect with MPTCP")
+    x.add_argument("--md5", help="TCP-MD5 key shared with the server")
 
     r = sub.add_parser("probe", help="many short echo connections")
     r.add_argument("--host", required=True)
@@ -326,6 +378,8 @@ def main():
                    help="minimum gap between connection starts (s)")
 
     a = p.parse_args()
+    if a.cmd == "serve" and bool(a.md5) != bool(a.md5_peer):
+        p.error("--md5 and --md5-peer go together")
     if a.cmd == "xfer" and a.bytes < 0:
         p.error("--bytes must be >= 0")
     if a.cmd == "probe" and (a.count < 1 or a.parallel < 1 or a.timeout <= 0

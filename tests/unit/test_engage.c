@@ -15,8 +15,8 @@ int main(void)
 	int i, flips = 0;
 	time_t t = 100;
 
-	SG_CHECK("calm: not engaged", !sg_engage_step(&s, &c, 999, 0, t++) &&
-					      !s.engaged,
+	SG_CHECK("calm: not engaged",
+		 !sg_engage_step(&s, &c, 999, 0, t++) && !s.engaged,
 		 "engaged %d", s.engaged);
 	SG_CHECK("SYN rate at engage-on: engaged at once",
 		 sg_engage_step(&s, &c, 1000, 0, t++) && s.engaged,
@@ -45,8 +45,8 @@ int main(void)
 	/* A flood pulsing 5 s on, 5 s off: engaged throughout. */
 	flips = 0;
 	for (i = 0; i < 100; i++)
-		flips += sg_engage_step(&s, &c, (i / 5) % 2 ? 0 : 50000, 0,
-					t++);
+		flips +=
+			sg_engage_step(&s, &c, (i / 5) % 2 ? 0 : 50000, 0, t++);
 	SG_CHECK("pulsing flood: no flapping", s.engaged && !flips,
 		 "engaged %d flips %d", s.engaged, flips);
 	return sg_test_exit();

@@ -38,9 +38,8 @@ static int in_use_now(__u32 slot)
 {
 	__u32 e = published.epoch;
 
-	return have_published &&
-	       (slot == ((e - 1) & 63) || slot == (e & 63) ||
-		slot == ((e + 1) & 63));
+	return have_published && (slot == ((e - 1) & 63) || slot == (e & 63) ||
+				  slot == ((e + 1) & 63));
 }
 
 static int w_key(void *ctx, __u32 slot, const struct sg_key *k)
@@ -180,8 +179,8 @@ int main(void)
 	sg_keyring_set(&kr, sg_keyring_want(&kr, t));
 	SG_CHECK("first epoch from the clock", published.epoch == 100,
 		 "epoch %u", published.epoch);
-	SG_CHECK("keys rotate: one ahead", !sg_keyring_force(&kr, t) &&
-						   published.epoch == 101,
+	SG_CHECK("keys rotate: one ahead",
+		 !sg_keyring_force(&kr, t) && published.epoch == 101,
 		 "epoch %u", published.epoch);
 	SG_CHECK("keys rotate twice: refused, still one ahead",
 		 sg_keyring_force(&kr, t) == -EALREADY &&
