@@ -52,6 +52,12 @@ own_if_kfunc() { # engines of the running kernel, from its BTF
 	fi
 }
 
+# 6.12.95+deb12-amd64 -> 6.12: the table names kernels by series, so that a
+# point release does not change it.
+major_minor() {
+	sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$1"
+}
+
 # vmlinux-test SUITE KV KERNEL_DIR: build with that kernel's full vmlinux.h.
 vmlinux_test() {
 	local kv=$2 kdir=$3 out=$KDIR/vmlinux-$2 got
@@ -106,7 +112,7 @@ EOF
 		tail -n 20 "$KDIR/console-$kv.log" | sed 's/^/    /'
 		failed=$((failed + 1))
 	fi
-	LABELS+=("$kv=Linux ${kv%%-*}, $desc")
+	LABELS+=("$kv=Linux $(major_minor "$kv"), $desc")
 done
 
 # This machine's own kernel, natively.
@@ -115,7 +121,7 @@ engines=$(own_if_kfunc)
 echo "== $kv (this machine): engines $engines"
 KJ_LABEL=$kv KJ_ENGINES=$engines KJ_OBJS="" bash tests/kernels/job.sh |
 	grep -E '^(== |   [0-9]+ passed|FAIL: |SKIP: |[0-9]+ passed)'
-LABELS+=("$kv=Linux ${kv%%-*}, this machine")
+LABELS+=("$kv=Linux $(major_minor "$kv"), this machine")
 
 # Every guest's and this machine's cases count.
 for l in "${LABELS[@]}"; do

@@ -36,4 +36,10 @@ for engine in $KJ_ENGINES; do
 	run_one "test_handoff.$engine" bash tests/e2e/test_handoff.sh "$engine" "native generic"
 done
 run_one test_coexist env ${KJ_JOIN:+SG_EXPECT_JOIN=$KJ_JOIN} bash tests/e2e/test_coexist.sh
+# Real-world listeners and paths (MPTCP, 802.1Q/QinQ, DNAT, TCP-MD5, ...):
+# built around the own engine's hand-off; the 802.1Q cases need a kernel
+# with VLAN support, which Debian's have.
+case " $KJ_ENGINES " in
+*" own "*) run_one test_realworld bash tests/e2e/test_realworld.sh ;;
+esac
 run_summary

@@ -48,6 +48,18 @@ def libxdp_mode(lines):
     return "?"
 
 
+def vlans(lines):
+    """802.1Q and QinQ cases of test_realworld."""
+    if not lines:
+        return ""
+    q = [l for l in lines if "802.1Q" in l or "QinQ" in l]
+    if any(l.startswith("FAIL: ") for l in q):
+        return "FAIL"
+    if any(l.startswith("SKIP: ") for l in q):
+        return "no 802.1Q in this kernel"
+    return "yes" if q else ""
+
+
 def coexist(lines):
     if any(l.startswith("FAIL: ") for l in lines):
         return "FAIL"
@@ -84,21 +96,25 @@ def main():
             print(f"  {name[:-4]:24} {p} passed, {f} failed, {s} skipped")
         print(f"  {'total':24} {total[0]} passed, {total[1]} failed, {total[2]} skipped")
         _, _, _, co = cases(os.path.join(d, "test_coexist.log"))
+        rp, rf, _, rw = cases(os.path.join(d, "test_realworld.log"))
         _, _, _, load = cases(os.path.join(d, "load.log"))
         for engine in ("own", "kernel"):
             p, f, s, lines = cases(os.path.join(d, f"test_handoff.{engine}.log"))
             if not lines:
                 why = next((l.split(": ", 2)[-1] for l in load
                             if f"shipped header, engine {engine}:" in l), "not run")
-                rows.append((desc, engine, "no", "no", "", "", why))
+                rows.append((desc, engine, "no", "no", "", "", "", why))
                 continue
             rows.append((desc, engine, mode_state(lines, engine, "native"),
                          mode_state(lines, engine, "generic"), libxdp_mode(lines),
-                         coexist(co), f"{p} passed, {f} failed"))
+                         coexist(co), vlans(rw) if engine == "own" else "",
+                         f"{p} passed, {f} failed" +
+                         (f"; real-world {rp} passed, {rf} failed"
+                          if engine == "own" and rw else "")))
 
     table = ["| kernel | engine | XDP native | XDP generic | libxdp mode | "
-             "with xdp-filter on the interface | hand-off suite |",
-             "|---|---|---|---|---|---|---|"]
+             "with xdp-filter on the interface | 802.1Q / QinQ | suites |",
+             "|---|---|---|---|---|---|---|---|"]
     table += ["| " + " | ".join(r) + " |" for r in rows]
     text = "\n".join(table)
     print()
