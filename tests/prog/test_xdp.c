@@ -19,6 +19,7 @@
  * follows. The kernel rejects frames shorter than ETH_HLEN (14 bytes) with
  * EINVAL, so the "13-byte frame" case can only be reported as skipped.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,6 +55,8 @@ static const struct sg_config test_cfg = {
 	.ttl = 64,
 	.msstab4 = { 536, 1200, 1300, 1380, 1440, 1452, 1460, 8960 },
 	.msstab6 = { 1220, 1280, 1340, 1380, 1420, 1432, 1440, 8940 },
+	/* slot hash keys (the daemon's are random) */
+	.hkey = { 0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL },
 };
 
 static const struct sg_key key98 = { 0x9898989898989898ULL,
@@ -1116,13 +1119,15 @@ struct handshake {
 };
 
 /*
- * Run a SYN: XDP_TX, SG_V_TX_SYNACK (+ payload event), and a SYN-ACK the
- * independent checker accepts, with the cookie minted here by key/epoch.
- * Fills hs for the follow-up ACKs. Returns 0 when the SYN-ACK parsed.
+ * Run a SYN: XDP_TX, SG_V_TX_SYNACK, SG_E_SYN_RX (+ event, unless
+ * NO_EVENT), and a SYN-ACK the independent checker accepts, with the cookie
+ * minted here by key/epoch. Fills hs for the follow-up ACKs. Returns 0 when
+ * the SYN-ACK parsed.
  */
-static int do_syn(const char *name, const struct pkt_spec *spec,
-		  const struct attrs_exp *x, __u32 cli_tsval, int payload,
-		  const struct sg_key *key, __u32 epoch, struct handshake *hs)
+static int do_syn_ev(const char *name, const struct pkt_spec *spec,
+		     const struct attrs_exp *x, __u32 cli_tsval, int event,
+		     const struct sg_key *key, __u32 epoch,
+		     struct handshake *hs)
 {
 	char why[WHY_MAX] = "", vwhy[WHY_MAX] = "";
 	struct sg_synack_exp e = { 0 };
@@ -1136,8 +1141,7 @@ static int do_syn(const char *name, const struct pkt_spec *spec,
 		return -1;
 	}
 	run_prog(&syn, &r);
-	check_run(&r, XDP_TX, SG_V_TX_SYNACK,
-		  payload ? SG_E_SYN_PAYLOAD : NO_EVENT, why, sizeof(why));
+	check_run(&r, XDP_TX, SG_V_TX_SYNACK, event, why, sizeof(why));
 	e.mss = spec->family == 4 ? test_cfg.mss4 : test_cfg.mss6;
 	e.window = test_cfg.window;
 	e.ttl = test_cfg.ttl;
@@ -1173,6 +1177,15 @@ static int do_syn(const char *name, const struct pkt_spec *spec,
 	hs->synack_ts = sa.has_ts;
 	hs->synack_tsval = sa.tsval;
 	return 0;
+}
+
+/* do_syn_ev() with the payload event when payload is set. */
+static int do_syn(const char *name, const struct pkt_spec *spec,
+		  const struct attrs_exp *x, __u32 cli_tsval, int payload,
+		  const struct sg_key *key, __u32 epoch, struct handshake *hs)
+{
+	return do_syn_ev(name, spec, x, cli_tsval,
+			 payload ? SG_E_SYN_PAYLOAD : NO_EVENT, key, epoch, hs);
 }
 
 /* The client's ACK completing hs. */
@@ -1666,6 +1679,873 @@ static void run_no_key_cases(void)
 	}
 }
 
+/* ---- decisions: what is not ours, engagement, monitor, limits ---- */
+
+/* The configuration under test with changes; restored by cfg_restore(). */
+static int cfg_write(const struct sg_config *c)
+{
+	return map_set(skel->maps.sg_config, 0, c, sizeof(*c));
+}
+
+static int cfg_restore(void)
+{
+	return cfg_write(&test_cfg);
+}
+
+enum dec_out {
+	D_SAME,	  /* passed: frame unchanged, no metadata */
+	D_NONE,	  /* dropped */
+	D_SYNACK, /* the SYN-ACK, checked field by field (do_syn) */
+};
+
+struct dec_fix {
+	const char *name;
+	struct pkt_spec spec;
+	mutate_fn mutate; /* edit the built frame (NULL: none) */
+	long arg;
+	__u32 verdict;
+	enum dec_out out;
+	int moved[4]; /* counters moving by one, the rest by none */
+	int nmoved;
+	struct attrs_exp x; /* D_SYNACK: the cookie's attributes */
+};
+
+#define MOVED(...)                \
+	.moved = { __VA_ARGS__ }, \
+	.nmoved = sizeof((int[]){ __VA_ARGS__ }) / sizeof(int)
+#define DPASS(...) .verdict = XDP_PASS, .out = D_SAME, MOVED(__VA_ARGS__)
+#define DDROP(...) .verdict = XDP_DROP, .out = D_NONE, MOVED(__VA_ARGS__)
+#define DTX(x_)                                      \
+	.verdict = XDP_TX, .out = D_SYNACK, .x = x_, \
+	MOVED(SG_V_TX_SYNACK, SG_E_SYN_RX)
+#define DFIX(n, outcome, ...)                               \
+	{                                                   \
+		.name = n, outcome, .spec = { __VA_ARGS__ } \
+	}
+#define DFIXM(n, fn, a, outcome, ...)                                 \
+	{                                                             \
+		.name = n, .mutate = fn, .arg = a, outcome, .spec = { \
+			__VA_ARGS__                                   \
+		}                                                     \
+	}
+
+#define IP4(a, b, c, d)    \
+	{                  \
+		a, b, c, d \
+	}
+#define SRC4(a, b, c, d) .src_ip = IP4(a, b, c, d)
+#define DST4(a, b, c, d) .dst_ip = IP4(a, b, c, d)
+/* IPv6 addresses: 16 bytes. */
+#define IP6(...)            \
+	{                   \
+		__VA_ARGS__ \
+	}
+#define MAC(...)            \
+	{                   \
+		__VA_ARGS__ \
+	}
+#define NOT_LOCAL DPASS(SG_V_PASS_NOT_LOCAL, SG_E_SYN_RX)
+
+/* The builder takes an all-zero address for "default": zero it after. */
+static void m_src_zero(struct pkt *p, long unused)
+{
+	__u8 *ip = p->data + p->l3;
+
+	(void)unused;
+	if ((ip[0] >> 4) == 4)
+		memset(ip + 12, 0, 4);
+	else
+		memset(ip + 8, 0, 16);
+	pkt_fix_csums(p);
+}
+
+static void run_dec(const struct dec_fix *f)
+{
+	char why[WHY_MAX] = "";
+	struct handshake hs;
+	struct pkt p;
+	struct run r;
+
+	if (f->out == D_SYNACK && !f->mutate) {
+		do_syn(f->name, &f->spec, &f->x, 0, 0, &key100, CUR_EPOCH, &hs);
+		return;
+	}
+	if (pkt_build(&p, &f->spec)) {
+		sg_fail(f->name, "cannot build the frame");
+		return;
+	}
+	if (f->mutate)
+		f->mutate(&p, f->arg);
+	run_prog(&p, &r);
+	check_runv(&r, f->verdict, f->moved, f->nmoved, why, sizeof(why));
+	if (f->out == D_SAME)
+		check_unchanged(&r, &p, why, sizeof(why));
+	report(f->name, why);
+}
+
+static void run_decs(const struct dec_fix *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		run_dec(&f[i]);
+}
+
+/* Multicast/broadcast and impossible addresses (no daemon sets needed). */
+static const struct dec_fix martian_fixes[] = {
+	/* Ethernet destination: group bit set. */
+	DFIX("martian/syn4_dst_mac_broadcast", NOT_LOCAL, SYN4(80),
+	     .dst_mac = MAC(0xff, 0xff, 0xff, 0xff, 0xff, 0xff)),
+	DFIX("martian/syn4_dst_mac_ipv4_multicast", NOT_LOCAL, SYN4(80),
+	     .dst_mac = MAC(0x01, 0x00, 0x5e, 0x00, 0x00, 0x01)),
+	DFIX("martian/syn6_dst_mac_ipv6_multicast", NOT_LOCAL, SYN6(443),
+	     .dst_mac = MAC(0x33, 0x33, 0x00, 0x00, 0x00, 0x01)),
+	DFIX("martian/syn4_qinq_dst_mac_multicast", NOT_LOCAL, QQ, SYN4(80),
+	     .dst_mac = MAC(0x03, 0x00, 0x00, 0x00, 0x00, 0x01)),
+	DFIX("martian/syn4_dst_mac_unicast_answered", DTX(XS(6)), SYN4(80),
+	     .dst_mac = MAC(0xfe, 0xff, 0xff, 0xff, 0xff, 0xff)),
+	/* IPv4 sources. */
+	DFIXM("martian/syn4_src_0.0.0.0", m_src_zero, 0, NOT_LOCAL, SYN4(80)),
+	DFIX("martian/syn4_src_0.1.2.3", NOT_LOCAL, SYN4(80), SRC4(0, 1, 2, 3)),
+	DFIX("martian/syn4_src_127.0.0.1", NOT_LOCAL, SYN4(80),
+	     SRC4(127, 0, 0, 1)),
+	DFIX("martian/syn4_src_127.255.255.254", NOT_LOCAL, SYN4(80),
+	     SRC4(127, 255, 255, 254)),
+	DFIX("martian/syn4_src_224.0.0.1_multicast", NOT_LOCAL, SYN4(80),
+	     SRC4(224, 0, 0, 1)),
+	DFIX("martian/syn4_src_239.255.255.250_multicast", NOT_LOCAL, SYN4(80),
+	     SRC4(239, 255, 255, 250)),
+	DFIX("martian/syn4_src_240.0.0.1_reserved", NOT_LOCAL, SYN4(80),
+	     SRC4(240, 0, 0, 1)),
+	DFIX("martian/syn4_src_255.255.255.255_broadcast", NOT_LOCAL, SYN4(80),
+	     SRC4(255, 255, 255, 255)),
+	DFIX("martian/syn4_8021q_src_127.0.0.1", NOT_LOCAL, Q1, SYN4(443),
+	     SRC4(127, 0, 0, 1)),
+	/* ... and their neighbours, answered. */
+	DFIX("martian/syn4_src_1.0.0.1_answered", DTX(XS(6)), SYN4(80),
+	     SRC4(1, 0, 0, 1)),
+	DFIX("martian/syn4_src_126.255.255.254_answered", DTX(XS(6)), SYN4(80),
+	     SRC4(126, 255, 255, 254)),
+	DFIX("martian/syn4_src_128.0.0.1_answered", DTX(XS(6)), SYN4(80),
+	     SRC4(128, 0, 0, 1)),
+	DFIX("martian/syn4_src_223.255.255.254_answered", DTX(XS(6)), SYN4(80),
+	     SRC4(223, 255, 255, 254)),
+	/* IPv4 destinations. */
+	DFIX("martian/syn4_dst_224.0.0.5_multicast", NOT_LOCAL, SYN4(80),
+	     DST4(224, 0, 0, 5)),
+	DFIX("martian/syn4_dst_239.1.2.3_multicast", NOT_LOCAL, SYN4(80),
+	     DST4(239, 1, 2, 3)),
+	DFIX("martian/syn4_dst_255.255.255.255_broadcast", NOT_LOCAL, SYN4(80),
+	     DST4(255, 255, 255, 255)),
+	DFIX("martian/syn4_dst_223.255.255.254_answered", DTX(XS(6)), SYN4(80),
+	     DST4(223, 255, 255, 254)),
+	/* IPv6 sources. */
+	DFIXM("martian/syn6_src_unspecified", m_src_zero, 0, NOT_LOCAL,
+	      SYN6(80)),
+	DFIX("martian/syn6_src_loopback", NOT_LOCAL, SYN6(80),
+	     .src_ip = IP6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)),
+	DFIX("martian/syn6_src_ff02::1_multicast", NOT_LOCAL, SYN6(80),
+	     .src_ip =
+		     IP6(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)),
+	DFIX("martian/syn6_src_ff0e::1_multicast", NOT_LOCAL, QQ, SYN6(443),
+	     .src_ip =
+		     IP6(0xff, 0x0e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)),
+	DFIX("martian/syn6_src_::2_answered", DTX(XS(6)), SYN6(80),
+	     .src_ip = IP6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2)),
+	DFIX("martian/syn6_src_fe80::1_answered", DTX(XS(6)), SYN6(80),
+	     .src_ip =
+		     IP6(0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)),
+	DFIX("martian/syn6_src_feff::1_answered", DTX(XS(6)), SYN6(80),
+	     .src_ip =
+		     IP6(0xfe, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)),
+	/* IPv6 destinations. */
+	DFIX("martian/syn6_dst_ff02::1_multicast", NOT_LOCAL, SYN6(80),
+	     .dst_ip =
+		     IP6(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)),
+	DFIX("martian/syn6_dst_ff05::1:3_multicast", NOT_LOCAL, SYN6(443),
+	     .dst_ip =
+		     IP6(0xff, 0x05, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3)),
+	/* The check is the SYN path's: ACKs go on to the cookie check. */
+	DFIX("martian/ack4_src_127.0.0.1_cookie_checked",
+	     DDROP(SG_V_DROP_COOKIE_BAD), TCP4(80, TH_ACK), SRC4(127, 0, 0, 1)),
+	/* Before the option walk's verdicts: a martian with TCP-MD5. */
+	DFIX("martian/syn4_src_127.0.0.1_tcp_md5", NOT_LOCAL, TCP4(80, TH_SYN),
+	     SRC4(127, 0, 0, 1),
+	     PKT_OPTS(2, 4, 5, 0xb4, 1, 1, 19, 18, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+		      10, 11, 12, 13, 14, 15, 16)),
+};
+
+/* TCP-MD5 (kind 19) and TCP-AO (kind 29): the kernel's to check. */
+#define MD5OPT                                                              \
+	19, 18, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, \
+		0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0
+#define AOOPT                                                               \
+	29, 16, 1, 1, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, \
+		0xaa, 0xab, 0xac
+
+static const struct dec_fix auth_fixes[] = {
+	DFIX("tcp_auth/syn4_md5", DPASS(SG_V_PASS_TCP_AUTH, SG_E_SYN_RX),
+	     TCP4(80, TH_SYN), PKT_OPTS(2, 4, 5, 0xb4, 1, 1, MD5OPT)),
+	DFIX("tcp_auth/syn6_md5_linux", DPASS(SG_V_PASS_TCP_AUTH, SG_E_SYN_RX),
+	     TCP6(443, TH_SYN),
+	     PKT_OPTS(2, 4, 5, 0xb4, 1, 1, MD5OPT, 1, 3, 3, 7)),
+	DFIX("tcp_auth/syn4_ao", DPASS(SG_V_PASS_TCP_AUTH, SG_E_SYN_RX),
+	     TCP4(443, TH_SYN), PKT_OPTS(AOOPT, 2, 4, 5, 0xb4)),
+	DFIX("tcp_auth/syn6_qinq_ao", DPASS(SG_V_PASS_TCP_AUTH, SG_E_SYN_RX),
+	     QQ, TCP6(80, TH_SYN), PKT_OPTS(2, 4, 5, 0xb4, AOOPT)),
+	DFIX("tcp_auth/ack4_md5", DPASS(SG_V_PASS_TCP_AUTH), TCP4(80, TH_ACK),
+	     PKT_OPTS(1, 1, MD5OPT)),
+	DFIX("tcp_auth/ack6_ao_data", DPASS(SG_V_PASS_TCP_AUTH),
+	     TCP6(443, TH_ACK | TH_PSH), PKT_OPTS(AOOPT), .paylen = 100),
+	DFIX("tcp_auth/ack4_ts_md5", DPASS(SG_V_PASS_TCP_AUTH),
+	     TCP4(80, TH_ACK),
+	     PKT_OPTS(1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 1, MD5OPT)),
+	/* Other options are not: kind 28 (user timeout), kind 30 (MPTCP). */
+	DFIX("tcp_auth/syn4_kind28_answered", DTX(XS(6)), TCP4(80, TH_SYN),
+	     PKT_OPTS(2, 4, 5, 0xb4, 28, 4, 0x80, 0x10)),
+	DFIX("tcp_auth/syn4_kind30_answered", DTX(XS(6)), TCP4(80, TH_SYN),
+	     PKT_OPTS(2, 4, 5, 0xb4, 30, 4, 0x00, 0x81)),
+	DFIX("tcp_auth/ack4_kind28_cookie_checked", DDROP(SG_V_DROP_COOKIE_BAD),
+	     TCP4(80, TH_ACK), PKT_OPTS(28, 4, 0x80, 0x10)),
+};
+
+/* A valid cookie ACK with a TCP-MD5 option: still the kernel's. */
+static void run_auth_valid_cookie(void)
+{
+	const struct attrs_exp lx = LINUX_X;
+	const struct pkt_spec s4 = { SYNL4(80), .sport = 40404 };
+	const __u8 md5[] = { 1, 1, MD5OPT };
+	struct handshake hs;
+	struct pkt_spec a;
+
+	if (do_syn("tcp_auth/valid/syn4", &s4, &lx, TSV_VAL, 0, &key100,
+		   CUR_EPOCH, &hs))
+		return;
+	ack_spec(&a, &hs, TH_ACK, 0);
+	ack_ok("tcp_auth/valid/ack4", &a, &lx, NO_EVENT);
+	memcpy(a.opts + a.optlen, md5, sizeof(md5));
+	a.optlen += sizeof(md5);
+	expect_frame("tcp_auth/valid/ack4_with_md5_passed_unchecked", &a,
+		     XDP_PASS, SG_V_PASS_TCP_AUTH, NO_EVENT);
+}
+
+/*
+ * With the daemon's sets (SG_CFG_LOCAL): sg_local4/6 hold the default
+ * destinations 198.51.100.2 and 2001:db8::2; ports 80, 443, 8080, 8443
+ * protected; listeners on 80 and 443, an MPTCP listener on 8443, none on
+ * 8080.
+ */
+static const struct dec_fix local_fixes[] = {
+	DFIX("local/syn4_local_dst_listener", DTX(XS(6)), SYN4(80)),
+	DFIX("local/syn6_local_dst_listener", DTX(XS(6)), SYN6(443)),
+	DFIX("local/syn4_qinq_local_dst_listener", DTX(XS(6)), QQ, SYN4(443)),
+	DFIX("local/syn4_other_dst", NOT_LOCAL, SYN4(80),
+	     DST4(198, 51, 100, 3)),
+	DFIX("local/syn4_other_dst_8021q", NOT_LOCAL, Q1, SYN4(443),
+	     DST4(203, 0, 113, 2)),
+	DFIX("local/syn6_other_dst", NOT_LOCAL, SYN6(443),
+	     .dst_ip = IP6(0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+			   0, 3)),
+	/* The IPv4 address as an IPv4-mapped IPv6 destination is not it. */
+	DFIX("local/syn6_v4mapped_dst", NOT_LOCAL, SYN6(80),
+	     .dst_ip = IP6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51,
+			   100, 2)),
+	DFIX("local/syn4_no_listener_8080",
+	     DPASS(SG_V_PASS_NO_LISTENER, SG_E_SYN_RX), SYN4(8080)),
+	DFIX("local/syn6_no_listener_8080",
+	     DPASS(SG_V_PASS_NO_LISTENER, SG_E_SYN_RX), SYN6(8080)),
+	DFIX("local/syn4_mptcp_8443", DPASS(SG_V_PASS_MPTCP, SG_E_SYN_RX),
+	     SYN4(8443)),
+	DFIX("local/syn6_qinq_mptcp_8443", DPASS(SG_V_PASS_MPTCP, SG_E_SYN_RX),
+	     QQ, SYN6(8443)),
+	DFIX("local/ack4_mptcp_8443", DPASS(SG_V_PASS_MPTCP),
+	     TCP4(8443, TH_ACK)),
+	DFIX("local/ack6_mptcp_8443_data", DPASS(SG_V_PASS_MPTCP),
+	     TCP6(8443, TH_ACK | TH_PSH), .paylen = 64),
+	DFIX("local/ack4_mptcp_8443_ts", DPASS(SG_V_PASS_MPTCP),
+	     TCP4(8443, TH_ACK), PKT_OPTS(1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8)),
+	/* Other ACKs are checked: a listener's port, a port without one. */
+	DFIX("local/ack4_port80_cookie_checked", DDROP(SG_V_DROP_COOKIE_BAD),
+	     TCP4(80, TH_ACK)),
+	DFIX("local/ack6_port8080_cookie_checked", DDROP(SG_V_DROP_COOKIE_BAD),
+	     TCP6(8080, TH_ACK)),
+	/* Impossible sources first, whatever the sets say. */
+	DFIX("local/syn4_src_127.0.0.1_local_dst", NOT_LOCAL, SYN4(80),
+	     SRC4(127, 0, 0, 1)),
+	/* An unprotected port is still just that. */
+	DFIX("local/syn4_port22", DPASS(SG_V_PASS_PORT), SYN4(22)),
+};
+
+static int set_lport(__u16 port, int listen, int mptcp)
+{
+	struct sg_lport lp = { 0 };
+	__u32 idx = port >> 5;
+
+	bpf_map__lookup_elem(skel->maps.sg_lports, &idx, sizeof(idx), &lp,
+			     sizeof(lp), 0);
+	lp.listen = (lp.listen & ~(1u << (port & 31))) |
+		    (listen ? 1u << (port & 31) : 0);
+	lp.mptcp = (lp.mptcp & ~(1u << (port & 31))) |
+		   (mptcp ? 1u << (port & 31) : 0);
+	return map_set(skel->maps.sg_lports, idx, &lp, sizeof(lp));
+}
+
+static int set_port_protected(__u16 port, int on)
+{
+	__u32 idx = port >> 5, w = 0;
+
+	bpf_map__lookup_elem(skel->maps.sg_ports, &idx, sizeof(idx), &w,
+			     sizeof(w), 0);
+	w = on ? w | 1u << (port & 31) : w & ~(1u << (port & 31));
+	return map_set(skel->maps.sg_ports, idx, &w, sizeof(w));
+}
+
+static void run_local(void)
+{
+	const __u8 d4[4] = { 198, 51, 100, 2 };
+	const __u8 d6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+			      0,    0,	  0,	0,    0, 0, 0, 2 };
+	struct sg_config c = test_cfg;
+	struct sg_in6 k6;
+	__u32 k4, one = 1;
+	int err = 0;
+
+	memcpy(&k4, d4, 4);
+	memcpy(k6.addr, d6, 16);
+	c.flags |= SG_CFG_LOCAL;
+	err |= bpf_map__update_elem(skel->maps.sg_local4, &k4, sizeof(k4), &one,
+				    sizeof(one), BPF_ANY);
+	err |= bpf_map__update_elem(skel->maps.sg_local6, &k6, sizeof(k6), &one,
+				    sizeof(one), BPF_ANY);
+	err |= set_port_protected(8080, 1) | set_port_protected(8443, 1);
+	err |= set_lport(80, 1, 0) | set_lport(443, 1, 0) |
+	       set_lport(8443, 1, 1);
+	err |= cfg_write(&c);
+	if (err) {
+		sg_fail("local/setup", "cannot fill the sets: %s",
+			strerror(errno));
+		cfg_restore();
+		return;
+	}
+	run_decs(local_fixes, sizeof(local_fixes) / sizeof(local_fixes[0]));
+	cfg_restore();
+	set_port_protected(8080, 0);
+	set_port_protected(8443, 0);
+	/* Without the flag the sets are not looked at. */
+	{
+		const struct dec_fix f[] = {
+			DFIX("local/flag_off/syn4_other_dst_answered",
+			     DTX(XS(6)), SYN4(80), DST4(198, 51, 100, 3)),
+		};
+
+		run_decs(f, 1);
+	}
+}
+
+/* --engage auto: SYNs are answered only while sg_epoch says engaged. */
+static void run_engage(void)
+{
+	const struct attrs_exp lx = LINUX_X;
+	const struct pkt_spec s4 = { SYNL4(80), .sport = 40501 };
+	const struct pkt_spec s6 = { QQ, SYN6(443), .sport = 40502 };
+	struct sg_config c = test_cfg;
+	struct handshake hs;
+	struct pkt_spec a;
+	int have = 0;
+
+	c.flags |= SG_CFG_ENGAGE_AUTO;
+	if (cfg_write(&c) || set_epoch_engaged(CUR_EPOCH, 1)) {
+		sg_fail("engage/setup", "cannot configure: %s",
+			strerror(errno));
+		return;
+	}
+	have = do_syn("engage/engaged/syn4", &s4, &lx, TSV_VAL, 0, &key100,
+		      CUR_EPOCH, &hs) == 0;
+	if (set_epoch_engaged(CUR_EPOCH, 0)) {
+		sg_fail("engage/setup", "cannot disengage: %s",
+			strerror(errno));
+		cfg_restore();
+		return;
+	}
+	expect_frame("engage/not_engaged/syn4", &s4, XDP_PASS,
+		     SG_V_PASS_NOT_ENGAGED, SG_E_SYN_RX);
+	expect_frame("engage/not_engaged/syn6_qinq", &s6, XDP_PASS,
+		     SG_V_PASS_NOT_ENGAGED, SG_E_SYN_RX);
+	/* Cookies issued while engaged still complete after. */
+	if (have) {
+		ack_spec(&a, &hs, TH_ACK, 0);
+		ack_ok("engage/not_engaged/ack_of_engaged_synack", &a, &lx,
+		       NO_EVENT);
+		a.ack ^= 1;
+		expect_frame("engage/not_engaged/forged_ack_dropped", &a,
+			     XDP_DROP, SG_V_DROP_COOKIE_BAD, NO_EVENT);
+	}
+	/* Not ours comes first. */
+	{
+		const struct dec_fix f[] = {
+			DFIX("engage/not_engaged/syn4_dst_multicast", NOT_LOCAL,
+			     SYN4(80), DST4(224, 0, 0, 9)),
+		};
+
+		run_decs(f, 1);
+	}
+	set_epoch_engaged(CUR_EPOCH, 1);
+	do_syn("engage/engaged_again/syn6_qinq", &s6, &(struct attrs_exp)XS(6),
+	       0, 0, &key100, CUR_EPOCH, &hs);
+	cfg_restore();
+	/* Without --engage auto the engaged bit means nothing. */
+	set_epoch_engaged(CUR_EPOCH, 0);
+	do_syn("engage/always/syn4_engaged_bit_clear", &s4, &lx, TSV_VAL, 0,
+	       &key100, CUR_EPOCH, &hs);
+	set_epoch(CUR_EPOCH);
+}
+
+/* Run spec (after mutate) and expect the counters in moved[], verdict. */
+static void expect_v(const char *name, const struct pkt_spec *spec,
+		     mutate_fn mutate, long arg, __u32 verdict,
+		     enum dec_out out, const int *moved, int nmoved)
+{
+	struct dec_fix f = { .name = name,
+			     .spec = *spec,
+			     .mutate = mutate,
+			     .arg = arg,
+			     .verdict = verdict,
+			     .out = out,
+			     .nmoved = nmoved };
+
+	memcpy(f.moved, moved, (size_t)nmoved * sizeof(int));
+	run_dec(&f);
+}
+
+#define EXPECT_V(name, spec, mut, arg, verdict, out, ...)                    \
+	expect_v(name, spec, mut, arg, verdict, out, (int[]){ __VA_ARGS__ }, \
+		 sizeof((int[]){ __VA_ARGS__ }) / sizeof(int))
+
+/*
+ * --engage monitor: every frame comes back unmodified with XDP_PASS; the
+ * decision synguard would have taken is counted, and monitor_passed when
+ * it would not have passed the frame.
+ */
+static void run_monitor(void)
+{
+	const struct attrs_exp lx = LINUX_X;
+	const struct pkt_spec s4 = { SYNL4(80), .sport = 40601 };
+	const struct pkt_spec s6 = { QQ, SYN6(443), .sport = 40602,
+				     .paylen = 30 };
+	const struct pkt_spec forged = { TCP4(80, TH_ACK), .sport = 40603,
+					 .ack = 0x31337 };
+	const struct pkt_spec deny = { SYNL4(80), SRC4(192, 0, 2, 66) };
+	const struct pkt_spec deny_ack = { TCP6(443, TH_ACK),
+					   .src_ip = IP6(0x20, 0x01, 0x0d, 0xb8,
+							 0, 0, 0, 0, 0, 0, 0, 0,
+							 0, 0, 0, 0x66) };
+	const struct pkt_spec port22 = { SYN4(22) };
+	const struct pkt_spec synfin = { TCP4(80, TH_SYN | TH_FIN) };
+	const struct pkt_spec mcast = { SYN4(80), DST4(224, 0, 0, 1) };
+	struct sg_config c = test_cfg;
+	struct sg_lpm4 d4 = { .prefixlen = 32 };
+	struct sg_lpm6 d6 = { .prefixlen = 128 };
+	struct handshake hs;
+	struct pkt_spec a;
+	__u32 one = 1;
+	int have;
+
+	memcpy(&d4.addr, deny.src_ip, 4);
+	memcpy(d6.addr, deny_ack.src_ip, 16);
+	if (bpf_map__update_elem(skel->maps.sg_deny4, &d4, sizeof(d4), &one,
+				 sizeof(one), BPF_ANY) ||
+	    bpf_map__update_elem(skel->maps.sg_deny6, &d6, sizeof(d6), &one,
+				 sizeof(one), BPF_ANY)) {
+		sg_fail("monitor/setup", "cannot fill the denylists: %s",
+			strerror(errno));
+		return;
+	}
+	/* The handshake to complete under monitor, begun while active. */
+	have = do_syn("monitor/before/syn4", &s4, &lx, TSV_VAL, 0, &key100,
+		      CUR_EPOCH, &hs) == 0;
+	/* Without monitor the denylist drops (the control). */
+	c.flags |= SG_CFG_DENY4 | SG_CFG_DENY6;
+	cfg_write(&c);
+	EXPECT_V("monitor/off/syn4_denylisted_dropped", &deny, NULL, 0,
+		 XDP_DROP, D_NONE, SG_V_DROP_DENY);
+	EXPECT_V("monitor/off/ack6_denylisted_dropped", &deny_ack, NULL, 0,
+		 XDP_DROP, D_NONE, SG_V_DROP_DENY);
+
+	c.flags |= SG_CFG_MONITOR;
+	if (cfg_write(&c)) {
+		sg_fail("monitor/setup", "cannot configure: %s",
+			strerror(errno));
+		cfg_restore();
+		return;
+	}
+	EXPECT_V("monitor/syn4_would_answer", &s4, NULL, 0, XDP_PASS, D_SAME,
+		 SG_V_TX_SYNACK, SG_E_SYN_RX, SG_E_MONITOR_PASSED);
+	EXPECT_V("monitor/syn6_qinq_payload_would_answer", &s6, NULL, 0,
+		 XDP_PASS, D_SAME, SG_V_TX_SYNACK, SG_E_SYN_RX,
+		 SG_E_SYN_PAYLOAD, SG_E_MONITOR_PASSED);
+	EXPECT_V("monitor/forged_ack_would_drop", &forged, NULL, 0, XDP_PASS,
+		 D_SAME, SG_V_DROP_COOKIE_BAD, SG_E_MONITOR_PASSED);
+	EXPECT_V("monitor/syn4_denylisted_would_drop", &deny, NULL, 0, XDP_PASS,
+		 D_SAME, SG_V_DROP_DENY, SG_E_MONITOR_PASSED);
+	EXPECT_V("monitor/ack6_denylisted_would_drop", &deny_ack, NULL, 0,
+		 XDP_PASS, D_SAME, SG_V_DROP_DENY, SG_E_MONITOR_PASSED);
+	EXPECT_V("monitor/synfin_would_drop", &synfin, NULL, 0, XDP_PASS,
+		 D_SAME, SG_V_DROP_BAD_FLAGS, SG_E_MONITOR_PASSED);
+	EXPECT_V("monitor/tcp_doff4_would_drop", &s4, m_doff, 4, XDP_PASS,
+		 D_SAME, SG_V_DROP_MALFORMED_TCP, SG_E_MONITOR_PASSED);
+	/* What passes anyway is not monitor_passed. */
+	EXPECT_V("monitor/syn4_port22_passes_anyway", &port22, NULL, 0,
+		 XDP_PASS, D_SAME, SG_V_PASS_PORT);
+	EXPECT_V("monitor/syn4_multicast_dst_passes_anyway", &mcast, NULL, 0,
+		 XDP_PASS, D_SAME, SG_V_PASS_NOT_LOCAL, SG_E_SYN_RX);
+	/* A valid cookie: counted, passed without metadata (no hand-off). */
+	if (have) {
+		ack_spec(&a, &hs, TH_ACK, 0);
+		EXPECT_V("monitor/valid_ack_passed_without_metadata", &a, NULL,
+			 0, XDP_PASS, D_SAME, SG_V_PASS_COOKIE_OK);
+	}
+	cfg_restore();
+	bpf_map__delete_elem(skel->maps.sg_deny4, &d4, sizeof(d4), 0);
+	bpf_map__delete_elem(skel->maps.sg_deny6, &d6, sizeof(d6), 0);
+	/* Active again: the same SYN gets its SYN-ACK. */
+	do_syn("monitor/after/syn4", &s4, &lx, TSV_VAL, 0, &key100, CUR_EPOCH,
+	       &hs);
+}
+
+/*
+ * The slot hashes of the program (sg_hash), written out here: the guard
+ * case needs two sources in one sg_recent slot, and proves the hash by
+ * their displacing each other.
+ */
+static __u64 t_hash(const __u32 *a, int v6, __u64 key)
+{
+	__u64 k = key | 1, h;
+
+	h = (__u64)(a[0] ^ (__u32)(key >> 32)) * k;
+	if (v6) {
+		h = ((h ^ (h >> 29)) + a[1]) * k;
+		h = ((h ^ (h >> 29)) + a[2]) * k;
+		h = ((h ^ (h >> 29)) + a[3]) * k;
+	}
+	return h ^ (h >> 32);
+}
+
+/* Zero every element of an array map. */
+static int clear_array(struct bpf_map *m)
+{
+	__u32 n = bpf_map__max_entries(m), vs = bpf_map__value_size(m), i;
+	void *zero = calloc(1, vs);
+	int err = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	for (i = 0; i < n && !err; i++)
+		err = bpf_map__update_elem(m, &i, sizeof(i), zero, vs, BPF_ANY);
+	free(zero);
+	return err;
+}
+
+#define GUARD_BURST 4
+
+/*
+ * The reflection guard: GUARD_BURST SYN-ACKs per source prefix (/24,
+ * /64), then drops; a source that completed a handshake (in sg_recent
+ * with its exact fingerprint) is answered past it. The refill is 1 unit
+ * (1/1024 SYN-ACK) per 2^24 ns: a whole SYN-ACK would take 17 s.
+ */
+static void run_guard_family(int fam)
+{
+	struct pkt_spec s = { 0 }, b, other, col;
+	const struct attrs_exp mx = XS(6);
+	char name[NAME_MAX_ + 32];
+	struct handshake hs, first;
+	struct pkt_spec a, ac;
+	__u32 aw[4] = { 0 }, cw[4] = { 0 }, slot, n;
+	int i, ok = 1;
+
+	s.family = (__u8)fam;
+	s.dport = 80;
+	s.flags = TH_SYN;
+	s.seq = 0x0a0b0c0d;
+	memcpy(s.opts, (__u8[]){ 2, 4, 5, 0xb4 }, 4);
+	s.optlen = 4;
+	if (fam == 4) {
+		memcpy(s.src_ip, (__u8[]){ 203, 0, 113, 7 }, 4);
+	} else {
+		memcpy(s.src_ip,
+		       (__u8[]){ 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0, 0, 0, 0,
+				 0, 0, 0, 7 },
+		       16);
+	}
+	b = s; /* another source of the prefix */
+	b.src_ip[fam == 4 ? 3 : 15] = 8;
+	other = s; /* a source of another prefix */
+	other.src_ip[fam == 4 ? 2 : 7] ^= 1;
+
+	for (i = 0; i < GUARD_BURST; i++) {
+		struct pkt_spec t = s;
+
+		t.sport = (__u16)(41000 + i);
+		snprintf(name, sizeof(name), "guard%d/burst_syn_%d_answered",
+			 fam, i + 1);
+		if (do_syn(name, &t, &mx, 0, 0, &key100, CUR_EPOCH,
+			   i ? &hs : &first))
+			ok = 0;
+	}
+	snprintf(name, sizeof(name), "guard%d/syn_%d_limited", fam,
+		 GUARD_BURST + 1);
+	s.sport = 41100;
+	expect_frame(name, &s, XDP_DROP, SG_V_DROP_RATELIMIT, SG_E_SYN_RX);
+	snprintf(name, sizeof(name), "guard%d/other_source_same_prefix_limited",
+		 fam);
+	expect_frame(name, &b, XDP_DROP, SG_V_DROP_RATELIMIT, SG_E_SYN_RX);
+	snprintf(name, sizeof(name), "guard%d/other_prefix_answered", fam);
+	do_syn(name, &other, &mx, 0, 0, &key100, CUR_EPOCH, &hs);
+	if (!ok)
+		return;
+
+	/* The source completes a handshake: in sg_recent from now on. */
+	ack_spec(&a, &first, TH_ACK, 0);
+	snprintf(name, sizeof(name), "guard%d/valid_ack_completes", fam);
+	ack_ok(name, &a, &mx, NO_EVENT);
+	snprintf(name, sizeof(name), "guard%d/known_source_bypasses_guard",
+		 fam);
+	s.sport = 41101;
+	do_syn_ev(name, &s, &mx, 0, SG_E_GUARD_BYPASS, &key100, CUR_EPOCH, &hs);
+	snprintf(name, sizeof(name),
+		 "guard%d/other_source_same_prefix_still_limited", fam);
+	expect_frame(name, &b, XDP_DROP, SG_V_DROP_RATELIMIT, SG_E_SYN_RX);
+	if (fam != 6)
+		return;
+
+	/*
+	 * A source of the prefix sharing the known source's sg_recent slot
+	 * (another fingerprint) is not known: the fingerprint is exact.
+	 * Then it completes a handshake itself and takes the slot over, and
+	 * the first source is limited again: the two did share the slot.
+	 */
+	memcpy(aw, s.src_ip, 16);
+	slot = (__u32)(t_hash(aw, 1, test_cfg.hkey[1]) >> 48);
+	col = s;
+	for (n = 9; n < (1u << 22); n++) {
+		memcpy(cw, s.src_ip, 16);
+		cw[3] = htonl(n);
+		if ((__u32)(t_hash(cw, 1, test_cfg.hkey[1]) >> 48) == slot)
+			break;
+	}
+	memcpy(col.src_ip, cw, 16);
+	col.sport = 41200;
+	if (n == (1u << 22)) {
+		sg_fail("guard6/slot_collision", "no address of the /64 found "
+						 "sharing the slot");
+		return;
+	}
+	expect_frame("guard6/same_slot_other_fingerprint_limited", &col,
+		     XDP_DROP, SG_V_DROP_RATELIMIT, SG_E_SYN_RX);
+	/* Its own handshake: minted here, it never got a SYN-ACK. */
+	minted_ack(&ac, &col, &key100, CUR_EPOCH, &mx);
+	ack_ok("guard6/same_slot_source_completes", &ac, &mx, NO_EVENT);
+	col.sport = 41201;
+	do_syn_ev("guard6/same_slot_source_now_bypasses", &col, &mx, 0,
+		  SG_E_GUARD_BYPASS, &key100, CUR_EPOCH, &hs);
+	s.sport = 41102;
+	expect_frame("guard6/first_source_displaced_limited", &s, XDP_DROP,
+		     SG_V_DROP_RATELIMIT, SG_E_SYN_RX);
+}
+
+static void run_guard(void)
+{
+	struct sg_config c = test_cfg;
+
+	c.prefix4 = 24;
+	c.prefix6 = 64;
+	c.mask4 = htonl(0xffffff00u);
+	c.mask6[0] = c.mask6[1] = 0xffffffffu;
+	c.synack_rate = 1; /* on */
+	c.synack_burst = GUARD_BURST;
+	c.synack_mul = 1; /* 1024 units per 2^34 ns */
+	c.synack_cap_ns = 1ULL << 40;
+	if (clear_array(skel->maps.sg_sources) ||
+	    clear_array(skel->maps.sg_recent) || cfg_write(&c)) {
+		sg_fail("guard/setup", "cannot configure: %s", strerror(errno));
+		cfg_restore();
+		return;
+	}
+	run_guard_family(4);
+	run_guard_family(6);
+	cfg_restore();
+}
+
+#define BADCK_BURST 4
+
+/*
+ * The bad-cookie limiter: BADCK_BURST failures from one source, then its
+ * ACKs in the ISN-only layout are dropped unchecked (even a valid one);
+ * timestamp-layout ACKs are still checked; another source is unaffected.
+ * The bucket fills to its depth at the first look (the elapsed time is
+ * capped at cap_ns, 2^40 ns, from a last refill at 0: the uptime here is
+ * far beyond) and refills 1 unit (1/1024 ACK) per 2^24 ns: a whole ACK
+ * would take 17 s.
+ */
+static void run_badck(void)
+{
+	const struct attrs_exp lx = LINUX_X, mx = XS(6);
+	struct pkt_spec x = { SYN4(80), SRC4(192, 0, 2, 77), .sport = 42000 };
+	struct pkt_spec y = { SYN4(80), SRC4(192, 0, 2, 78), .sport = 42000 };
+	struct pkt_spec x6 = { SYN6(443), .sport = 42000 };
+	struct sg_config c = test_cfg;
+	char name[NAME_MAX_ + 32];
+	struct pkt_spec a, f, o;
+	int i;
+
+	x6.src_ip[0] = 0x20, x6.src_ip[1] = 0x01, x6.src_ip[15] = 0x77;
+	c.badck_burst = BADCK_BURST;
+	c.badck_mul = 1;
+	c.badck_cap_ns = 1ULL << 40;
+	if (cfg_write(&c)) {
+		sg_fail("badck/setup", "cannot configure: %s", strerror(errno));
+		return;
+	}
+	/* Forged ISN-only ACKs: each checked and failed, burst of them. */
+	for (i = 0; i < BADCK_BURST; i++) {
+		f = x;
+		f.flags = TH_ACK;
+		f.optlen = 0;
+		f.sport = (__u16)(42100 + i);
+		f.ack = 0x1000 + (__u32)i;
+		snprintf(name, sizeof(name), "badck/x_forged_%d_checked",
+			 i + 1);
+		expect_frame(name, &f, XDP_DROP, SG_V_DROP_COOKIE_BAD,
+			     NO_EVENT);
+	}
+	f.ack++;
+	expect_frame("badck/x_forged_after_burst_limited", &f, XDP_DROP,
+		     SG_V_DROP_COOKIE_LIMITED, NO_EVENT);
+	/* A valid ISN-only cookie of the source: not even checked. */
+	minted_ack(&a, &x, &key100, CUR_EPOCH, &mx);
+	expect_frame("badck/x_valid_nots_limited_unchecked", &a, XDP_DROP,
+		     SG_V_DROP_COOKIE_LIMITED, NO_EVENT);
+	o = x;
+	o.sport = 42999;
+	minted_ack(&a, &o, &key100, CUR_EPOCH, &mx);
+	expect_frame("badck/x_valid_nots_other_port_limited", &a, XDP_DROP,
+		     SG_V_DROP_COOKIE_LIMITED, NO_EVENT);
+	/* Timestamp-layout cookies (53 MAC bits) are still checked. */
+	minted_ack(&a, &x, &key100, CUR_EPOCH, &lx);
+	ack_ok("badck/x_valid_ts_still_verified", &a, &lx, NO_EVENT);
+	set_ts_opt(&a, 0x01010101, 0x12345678);
+	expect_frame("badck/x_forged_ts_checked", &a, XDP_DROP,
+		     SG_V_DROP_COOKIE_BAD, NO_EVENT);
+	/* Another source: its own budget. */
+	minted_ack(&a, &y, &key100, CUR_EPOCH, &mx);
+	ack_ok("badck/y_valid_nots_verified", &a, &mx, NO_EVENT);
+	a.ack ^= 1;
+	expect_frame("badck/y_forged_nots_checked", &a, XDP_DROP,
+		     SG_V_DROP_COOKIE_BAD, NO_EVENT);
+	minted_ack(&a, &x6, &key100, CUR_EPOCH, &mx);
+	ack_ok("badck/x6_valid_nots_verified", &a, &mx, NO_EVENT);
+	/* The limiter off (burst 0): checked again. */
+	cfg_restore();
+	minted_ack(&a, &x, &key100, CUR_EPOCH, &mx);
+	ack_ok("badck/off/x_valid_nots_verified", &a, &mx, NO_EVENT);
+	expect_frame("badck/off/x_forged_checked", &f, XDP_DROP,
+		     SG_V_DROP_COOKIE_BAD, NO_EVENT);
+}
+
+/*
+ * --xdp-meta off (SG_CFG_NO_META): a verified ACK goes up without
+ * metadata, counted as meta_failed; sg_flags (for a driver that cannot
+ * do metadata) stays as it is.
+ */
+static void run_no_meta(void)
+{
+	const struct attrs_exp lx = LINUX_X, mx = XS(6);
+	const struct pkt_spec s4 = { SYNL4(80), .sport = 40701 };
+	const struct pkt_spec s6 = { SYN6(443), .sport = 40702 };
+	struct sg_flags before = { 0 }, after = { 0 };
+	struct sg_config c = test_cfg;
+	struct handshake h4, h6;
+	struct pkt_spec a;
+	__u32 zero = 0;
+	int have4, have6;
+
+	have4 = do_syn("no_meta/syn4", &s4, &lx, TSV_VAL, 0, &key100, CUR_EPOCH,
+		       &h4) == 0;
+	have6 = do_syn("no_meta/syn6", &s6, &mx, 0, 0, &key100, CUR_EPOCH,
+		       &h6) == 0;
+	c.flags |= SG_CFG_NO_META;
+	if (cfg_write(&c) ||
+	    bpf_map__lookup_elem(skel->maps.sg_flags, &zero, sizeof(zero),
+				 &before, sizeof(before), 0)) {
+		sg_fail("no_meta/setup", "cannot configure: %s",
+			strerror(errno));
+		cfg_restore();
+		return;
+	}
+	if (have4) {
+		ack_spec(&a, &h4, TH_ACK, 0);
+		EXPECT_V("no_meta/ack4_ts_passed_without_metadata", &a, NULL, 0,
+			 XDP_PASS, D_SAME, SG_V_PASS_COOKIE_OK,
+			 SG_E_META_FAILED);
+		a.ack ^= 4;
+		EXPECT_V("no_meta/forged_ack4_dropped", &a, NULL, 0, XDP_DROP,
+			 D_NONE, SG_V_DROP_COOKIE_BAD);
+	}
+	if (have6) {
+		ack_spec(&a, &h6, TH_ACK | TH_PSH, 40);
+		EXPECT_V("no_meta/ack6_nots_data_passed_without_metadata", &a,
+			 NULL, 0, XDP_PASS, D_SAME, SG_V_PASS_COOKIE_OK,
+			 SG_E_META_FAILED);
+	}
+	if (bpf_map__lookup_elem(skel->maps.sg_flags, &zero, sizeof(zero),
+				 &after, sizeof(after), 0))
+		sg_fail("no_meta/sg_flags_unchanged", "cannot read sg_flags");
+	else
+		SG_CHECK("no_meta/sg_flags_unchanged",
+			 after.meta_failed == before.meta_failed &&
+				 after.meta_failed == 0 &&
+				 after.pad == before.pad,
+			 "meta_failed %u -> %u", before.meta_failed,
+			 after.meta_failed);
+	cfg_restore();
+	if (have4) {
+		ack_spec(&a, &h4, TH_ACK, 0);
+		ack_ok("no_meta/off/ack4_with_metadata", &a, &lx, NO_EVENT);
+	}
+}
+
+/* SG_CFG_KCOOKIE: no listener here, so no kernel cookie either. */
+static void run_kcookie(void)
+{
+	struct sg_config c = test_cfg;
+	const struct pkt_spec f = { TCP4(80, TH_ACK), .ack = 0x4242 };
+
+	c.flags |= SG_CFG_KCOOKIE;
+	if (cfg_write(&c)) {
+		sg_fail("kcookie/setup", "cannot configure: %s",
+			strerror(errno));
+		return;
+	}
+	expect_frame("kcookie/forged_ack_no_listener_dropped", &f, XDP_DROP,
+		     SG_V_DROP_COOKIE_BAD, NO_EVENT);
+	cfg_restore();
+}
+
+static void run_decisions(void)
+{
+	run_decs(martian_fixes,
+		 sizeof(martian_fixes) / sizeof(martian_fixes[0]));
+	run_decs(auth_fixes, sizeof(auth_fixes) / sizeof(auth_fixes[0]));
+	run_auth_valid_cookie();
+	run_local();
+	run_engage();
+	run_monitor();
+	run_guard();
+	run_badck();
+	run_no_meta();
+	run_kcookie();
+}
+
 int main(void)
 {
 	__u64 first[SG_STAT_MAX], last[SG_STAT_MAX], sum = 0;
@@ -1700,6 +2580,7 @@ int main(void)
 		run_syn_fix(&syn_fixes[i]);
 	run_epoch_cases();
 	run_three_epochs();
+	run_decisions();
 	run_no_key_cases();
 
 	/* Every packet the program saw moved exactly one verdict counter. */
