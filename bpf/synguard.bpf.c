@@ -565,11 +565,11 @@ __attribute__((noinline)) int sg_emit_synack(struct xdp_md *ctx,
 /*
  * Token bucket without division (sg_config): refill @b's @tokens for the
  * time since @last_ns, capped at @full units; 1 and the bucket charged
- * @cost units when it holds them, else 0.
+ * @cost units when it holds @need units, else 0.
  */
 static __always_inline int sg_bucket_take(__u64 *tokens, __u64 *last_ns,
 					  __u64 now, __u64 mul, __u64 cap_ns,
-					  __u64 full, __u64 cost)
+					  __u64 full, __u64 need, __u64 cost)
 {
 	__u64 elapsed = now - *last_ns, t = *tokens;
 
@@ -579,7 +579,7 @@ static __always_inline int sg_bucket_take(__u64 *tokens, __u64 *last_ns,
 	if (t > full)
 		t = full;
 	*last_ns = now;
-	if (t < cost) {
+	if (t < need) {
 		*tokens = t;
 		return 0;
 	}
@@ -647,7 +647,7 @@ static __always_inline int sg_src_synack(const struct sg_pkt *pkt,
 	sg_src_claim(b, &k, epoch, full, now);
 	if (cfg->synack_rate &&
 	    !sg_bucket_take(&b->tokens, &b->last_ns, now, cfg->synack_mul,
-			    cfg->synack_cap_ns, full, 1024)) {
+			    cfg->synack_cap_ns, full, 1024, 1024)) {
 		if (!known) {
 			b->limited++;
 			return SG_V_DROP_RATELIMIT;
@@ -892,7 +892,8 @@ static __always_inline int sg_kernel_cookie(struct xdp_md *ctx,
  * dropped unverified until its bucket refills, so guessing a cookie
  * blindly (2^-22 per try) for a connection from a chosen address takes
  * years instead of minutes. With @cost 0, 1 when the source may be
- * checked; with 1024, charges one failure.
+ * checked (its bucket holds a failure's worth, which stays there); with
+ * 1024, charges one failure.
  */
 static __always_inline int sg_badck_may(const struct sg_config *cfg,
 					const struct sg_srcid *id, __u64 now,
@@ -908,7 +909,7 @@ static __always_inline int sg_badck_may(const struct sg_config *cfg,
 		return 1;
 	return sg_bucket_take(&b->tokens, &b->last_ns, now, cfg->badck_mul,
 			      cfg->badck_cap_ns, (__u64)cfg->badck_burst << 10,
-			      cost);
+			      1024, cost);
 }
 
 /* The handshake a verified cookie decodes to, as the TC program takes it. */

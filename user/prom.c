@@ -93,6 +93,11 @@ void sg_prom_escape(char *dst, size_t len, const char *s)
 #define F_ATT "synguard_xdp_attached"
 #define F_BUILD "synguard_build_info"
 #define F_SCRAPE "synguard_scrape_duration_seconds"
+#define F_SKIPPED "synguard_handoff_skipped_total"
+#define F_TCCHK "synguard_tc_cookie_checked_total"
+#define F_NOMETA "synguard_xdp_meta_failed_total"
+#define F_MONITOR "synguard_monitor_passed_total"
+#define F_BYPASS "synguard_guard_bypass_total"
 
 const struct sg_metric_family sg_metric_families[] = {
 	{ F_SYN, "counter", "SYNs to protected ports seen by XDP." },
@@ -100,7 +105,8 @@ const struct sg_metric_family sg_metric_families[] = {
 	{ F_ACK_OK, "counter", "ACKs whose cookie verified." },
 	{ F_ACK_BAD, "counter", "ACKs whose cookie did not verify (dropped)." },
 	{ F_PREV, "counter",
-	  "Valid cookie ACKs minted with the previous epoch's key." },
+	  "Valid cookie ACKs minted with a neighbouring (previous or next) "
+	  "epoch's key." },
 	{ F_HANDED, "counter", "Connections handed to the kernel TCP stack." },
 	{ F_HFAIL, "counter",
 	  "Verified ACKs the hand-off failed for, by reason." },
@@ -112,6 +118,21 @@ const struct sg_metric_family sg_metric_families[] = {
 	  "guard)." },
 	{ F_PAYLOAD, "counter",
 	  "SYNs that carried data (Fast Open); the data is dropped." },
+	{ F_BYPASS, "counter",
+	  "SYNs of recently verified sources answered although their "
+	  "prefix's reflection guard was exhausted." },
+	{ F_MONITOR, "counter",
+	  "Packets --engage monitor passed that synguard would have answered "
+	  "or dropped." },
+	{ F_NOMETA, "counter",
+	  "Verified cookie ACKs passed without XDP metadata (the TC program "
+	  "checks the cookie itself)." },
+	{ F_TCCHK, "counter",
+	  "Cookies the TC program checked itself before a hand-off (no XDP "
+	  "metadata)." },
+	{ F_SKIPPED, "counter",
+	  "Packets the TC hand-off left to the kernel or to the VLAN device "
+	  "above, by reason." },
 	{ F_HALF, "gauge",
 	  "Estimated half-open handshakes: SYN-ACKs not answered, over prefixes "
 	  "seen in the current or previous key epoch." },
@@ -152,6 +173,20 @@ const char *sg_stat_metric(unsigned int stat, const char **reason)
 	case SG_E_HANDOFF_PARSE:
 		*reason = "unparseable";
 		return F_HFAIL;
+	case SG_E_HANDOFF_DUP:
+		*reason = "duplicate";
+		return F_SKIPPED;
+	case SG_E_HANDOFF_DEFERRED:
+		*reason = "deferred";
+		return F_SKIPPED;
+	case SG_E_TC_VERIFIED:
+		return F_TCCHK;
+	case SG_E_META_FAILED:
+		return F_NOMETA;
+	case SG_E_MONITOR_PASSED:
+		return F_MONITOR;
+	case SG_E_GUARD_BYPASS:
+		return F_BYPASS;
 	}
 	/* Every verdict counter also lands in passed/dropped by reason (the
 	 * cookie and rate-limit ones in their own families as well). */
@@ -258,6 +293,11 @@ void sg_prom_render(struct sg_buf *b, const struct sg_snapshot *s, int n,
 	by_reason(b, F_DROPPED, s, n);
 	per_iface(b, F_LIMITED, s, n, SG_V_DROP_RATELIMIT);
 	per_iface(b, F_PAYLOAD, s, n, SG_E_SYN_PAYLOAD);
+	per_iface(b, F_BYPASS, s, n, SG_E_GUARD_BYPASS);
+	per_iface(b, F_MONITOR, s, n, SG_E_MONITOR_PASSED);
+	per_iface(b, F_NOMETA, s, n, SG_E_META_FAILED);
+	per_iface(b, F_TCCHK, s, n, SG_E_TC_VERIFIED);
+	by_reason(b, F_SKIPPED, s, n);
 
 	family_header(b, F_HALF);
 	for (i = 0; i < n; i++)

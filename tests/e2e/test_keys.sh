@@ -6,10 +6,15 @@
 # the live XDP programs with BPF_PROG_TEST_RUN (.output/tests/sgrun), so
 # the programs use the keys and epochs the daemons installed:
 #
-#   - rotation: a SYN-ACK minted in epoch N completes (XDP_PASS with
-#     synguard metadata) with its ACK in N+1 and is dropped in N+2, the
-#     epochs forced with `synguard keys rotate`; IPv4 with and without
-#     timestamps, IPv6; cookie_prev_epoch counts the N+1 completions;
+#   - three epochs: a SYN-ACK minted in epoch N completes (XDP_PASS with
+#     synguard metadata) with its ACK while the checking daemon is in
+#     N-1, N or N+1, and is dropped (drop_cookie_bad) in N-2 and N+2;
+#     IPv4 with and without timestamps, IPv6; cookie_prev_epoch counts
+#     the N-1 and N+1 completions. The epochs: A and B in W (the clock's
+#     epoch), A forced to W+1 with `synguard keys rotate` (one ahead of
+#     the clock, as far as a forced rotation goes), and D, a fleet member
+#     with the same key file and a key period that puts it in W+2 (with a
+#     key file an epoch's key depends on its number only);
 #   - fleet: daemons A (server namespace, sgc0) and B (a second server
 #     namespace made here, sgb0) started with the same --key-file and
 #     --key-period accept each other's cookies; C (sga0) with another key
@@ -34,6 +39,8 @@ DEV_A=$E2E_DEV_SC   # daemon A (key file K1), namespace S
 DEV_C=$E2E_DEV_SA   # daemon C (key file K2), namespace S
 DEV_B=sgb0          # daemon B (key file K1), namespace B
 DEV_B_PEER=sgb1
+DEV_D=sgd0 # daemon D (key file K1, two epochs ahead), namespace B
+DEV_D_PEER=sgd1
 IP4_B=198.18.2.1
 # One bpffs per server namespace: pins (and libxdp's own state, keyed by
 # ifindex) of the two namespaces never meet.
@@ -95,11 +102,17 @@ fi
 setup_b() {
 	ip netns add "$NS_B" || return 1
 	NS_B_MADE=1
+	# The fleet's service address (A's) is B's too: the cookies cover it.
 	ip -n "$NS_B" link set lo up &&
 		ip -n "$NS_B" link add "$DEV_B" type veth peer name "$DEV_B_PEER" &&
 		ip -n "$NS_B" addr add "$IP4_B/24" dev "$DEV_B" &&
+		ip -n "$NS_B" addr add "$E2E_IP4_SC/32" dev "$DEV_B" &&
+		ip -n "$NS_B" addr add "$E2E_IP6_SC/128" dev "$DEV_B" nodad &&
 		ip -n "$NS_B" link set "$DEV_B_PEER" up &&
-		ip -n "$NS_B" link set "$DEV_B" up
+		ip -n "$NS_B" link set "$DEV_B" up &&
+		ip -n "$NS_B" link add "$DEV_D" type veth peer name "$DEV_D_PEER" &&
+		ip -n "$NS_B" link set "$DEV_D_PEER" up &&
+		ip -n "$NS_B" link set "$DEV_D" up
 }
 if ! setup_b; then
 	fail "keys setup" "second server namespace $NS_B"
@@ -116,23 +129,29 @@ for ns in "$NS_S" "$NS_B"; do
 	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_syncookies=1
 done
 
-# The key period: 3600 s, so that only forced rotations move the epoch
-# while the test runs (the epoch is wall-clock time / period, plus one per
-# forced rotation). Within 120 s of a period boundary, a slightly shorter
-# period whose next boundary is far enough away.
-PERIOD=""
-for p in 3600 3599 3598 3597 3596 3595 3594 3593; do
-	now=$(date +%s)
-	if [ $((p - now % p)) -gt 120 ]; then
-		PERIOD=$p
+# The key periods: close to a day (the longest allowed), so that only
+# forced rotations move an epoch while the test runs, and so that the epoch
+# numbers (wall-clock time / period) are small enough, about 20000, for one
+# second of period to move the epoch by more than one: A, B and C run with
+# PERIOD (epoch W), D with PERIOD2 (epoch W+2). Neither period has a
+# boundary in the next 600 s.
+PERIOD="" PERIOD2=""
+now=$(date +%s)
+for ((w = now / 86400 + 1; w < now / 86400 + 30; w++)); do
+	p=$((now / w)) p2=$((now / (w + 2)))
+	if [ "$p" -le 86400 ] && [ $((now / p)) = "$w" ] &&
+		[ $((now / p2)) = $((w + 2)) ] &&
+		[ $(((w + 1) * p - now)) -gt 600 ] &&
+		[ $(((w + 3) * p2 - now)) -gt 600 ]; then
+		PERIOD=$p PERIOD2=$p2
 		break
 	fi
 done
 if [ -z "$PERIOD" ]; then
-	fail "keys setup" "no key period without a boundary in the next 120 s"
+	fail "keys setup" "no key periods putting two daemons two epochs apart"
 	exit 1
 fi
-echo "key period $PERIOD s"
+echo "key periods $PERIOD s (epoch $((now / PERIOD))) and $PERIOD2 s (epoch $((now / PERIOD2)))"
 
 # Key files: K1 shared by A and B, K2 for C, K644 world-readable.
 K1=$E2E_RUN/k1.key K2=$E2E_RUN/k2.key K644=$E2E_RUN/k644.key
@@ -168,7 +187,7 @@ sg_launch() {
 		wait $p; wait $p; echo "synguard exit status $?"' _ \
 		env SYNGUARD_PIN_ROOT="$(pins_of "$ns")" \
 		"$SG" -v run "$dev" --ports $PORT --cookie own \
-		--key-period "$PERIOD" --key-file "$key" "$@"
+		--key-period "${SG_PERIOD:-$PERIOD}" --key-file "$key" "$@"
 }
 
 sg_ready() { # PID WHAT
@@ -264,8 +283,12 @@ accepted() { # LINE VARIANT
 	case $1 in XDP_PASS\ *meta=yes*) ;; *) return 1 ;; esac
 	[ "$(field "$1" mss)" = "$(want_mss "$2")" ]
 }
+# Dropped for its cookie (not for another reason): sgrun's moved= names
+# the counters that moved.
 dropped() { # LINE
-	case $1 in XDP_DROP\ *meta=no*) return 0 ;; *) return 1 ;; esac
+	case $1 in XDP_DROP\ *meta=no*) ;; *) return 1 ;; esac
+	case ",$(field "$1" moved)," in *,drop_cookie_bad,*) return 0 ;; esac
+	return 1
 }
 
 # ---- a key file readable by others is refused ----
@@ -294,14 +317,27 @@ if "$SG" run --help 2>/dev/null | grep -q -- '--metrics'; then
 	M_A=(--metrics "127.0.0.1:$MPORT")
 	M_OFF=(--metrics off)
 fi
+# Listeners on the port in both server namespaces (what a daemon that
+# answers only for listeners looks for; the ACKs' checks do not care).
+for ns in "$NS_S" "$NS_B"; do
+	e2e_bg "$ns" python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", '"$PORT"'))
+s.listen(16)
+time.sleep(600)' >/dev/null
+done
 PID_A=$(sg_launch "$NS_S" "$DEV_A" "$K1" "${M_A[@]}")
 PID_B=$(sg_launch "$NS_B" "$DEV_B" "$K1" "${M_OFF[@]}")
 PID_C=$(sg_launch "$NS_S" "$DEV_C" "$K2" "${M_OFF[@]}")
-SG_PIDS="$PID_A $PID_B $PID_C"
+PID_D=$(SG_PERIOD=$PERIOD2 sg_launch "$NS_B" "$DEV_D" "$K1" "${M_OFF[@]}")
+SG_PIDS="$PID_A $PID_B $PID_C $PID_D"
 started=1
 sg_ready "$PID_A" "A on $DEV_A" || started=0
 sg_ready "$PID_B" "B on $DEV_B ($NS_B)" || started=0
 sg_ready "$PID_C" "C on $DEV_C" || started=0
+sg_ready "$PID_D" "D on $DEV_D ($NS_B)" || started=0
 if [ $started = 0 ]; then
 	fail "daemons start" "see above"
 	exit 1
@@ -309,6 +345,7 @@ fi
 PROG_A=$(xdp_id "$NS_S" "$DEV_A")
 PROG_B=$(xdp_id "$NS_B" "$DEV_B")
 PROG_C=$(xdp_id "$NS_S" "$DEV_C")
+PROG_D=$(xdp_id "$NS_B" "$DEV_D")
 # What is attached is synguard's own program (single-program mode here),
 # the one its daemon recorded in sg_info (synguard status --json).
 status_xdp_id() { # NS DEV
@@ -318,7 +355,8 @@ status_xdp_id() { # NS DEV
 }
 name="the attached programs are synguard_xdp, the ids the daemons recorded"
 why=""
-for t in "$NS_S:$DEV_A:$PROG_A" "$NS_B:$DEV_B:$PROG_B" "$NS_S:$DEV_C:$PROG_C"; do
+for t in "$NS_S:$DEV_A:$PROG_A" "$NS_B:$DEV_B:$PROG_B" "$NS_S:$DEV_C:$PROG_C" \
+	"$NS_B:$DEV_D:$PROG_D"; do
 	IFS=: read -r ns dev id <<<"$t"
 	n=$(xdp_name "$ns" "$dev")
 	[ -n "$id" ] && [ "$n" = synguard_xdp ] || why="$why $dev: id '$id' name '$n';"
@@ -331,16 +369,19 @@ if [ -z "$why" ]; then pass "$name"; else fail "$name" "$why"; fi
 EA=$(epoch_of "$NS_S" "$DEV_A")
 EB=$(epoch_of "$NS_B" "$DEV_B")
 EC=$(epoch_of "$NS_S" "$DEV_C")
-echo "programs: A $PROG_A, B $PROG_B, C $PROG_C; epochs $EA $EB $EC"
-want_epoch=$(($(date +%s) / PERIOD))
-if [ -n "$PROG_A" ] && [ -n "$PROG_B" ] && [ -n "$PROG_C" ] &&
-	[ "$EA" = "$want_epoch" ] && [ "$EB" = "$EA" ] && [ "$EC" = "$EA" ] &&
+ED=$(epoch_of "$NS_B" "$DEV_D")
+echo "programs: A $PROG_A, B $PROG_B, C $PROG_C, D $PROG_D; epochs $EA $EB $EC $ED"
+W=$(($(date +%s) / PERIOD))
+if [ -n "$PROG_A" ] && [ -n "$PROG_B" ] && [ -n "$PROG_C" ] && [ -n "$PROG_D" ] &&
+	[ "$EA" = "$W" ] && [ "$EB" = "$EA" ] && [ "$EC" = "$EA" ] &&
+	[ "$ED" = $((W + 2)) ] &&
 	grep -q 'keys from key file' "$(e2e_bg_log "$PID_A")" &&
-	grep -q 'keys from key file' "$(e2e_bg_log "$PID_B")"; then
-	pass "daemons A, B (same key file) and C (another) start in epoch time/period"
+	grep -q 'keys from key file' "$(e2e_bg_log "$PID_B")" &&
+	grep -q 'keys from key file' "$(e2e_bg_log "$PID_D")"; then
+	pass "daemons A, B, D (same key file) and C (another) start in epoch time/period: W = $W, D in W+2"
 else
-	fail "daemons A, B (same key file) and C (another) start in epoch time/period" \
-		"programs '$PROG_A' '$PROG_B' '$PROG_C', epochs '$EA' '$EB' '$EC' (want $want_epoch)"
+	fail "daemons A, B, D (same key file) and C (another) start in epoch time/period" \
+		"programs '$PROG_A' '$PROG_B' '$PROG_C' '$PROG_D', epochs '$EA' '$EB' '$EC' '$ED' (want $W, D $((W + 2)))"
 fi
 
 # ---- fleet: A's cookies complete at B, not at C ----
@@ -387,11 +428,11 @@ else
 	fail "fleet ipv4-ts: B mints a cookie" "$MINT"
 fi
 
-# ---- rotation on A: minted in N, accepted in N+1, dropped in N+2 ----
+# ---- three epochs: minted in N, accepted in N-1, N, N+1; refused in N-2, N+2 ----
 ROTATE_OK=1
 if ! "$SG" keys --help 2>/dev/null | grep -q 'keys rotate'; then
 	ROTATE_OK=0
-	skip "rotation" "'synguard keys rotate' is missing from $SG"
+	skip "three epochs" "'synguard keys rotate' is missing from $SG"
 fi
 
 # rotate DEV: `synguard keys rotate` in S; checks the epoch moved by one.
@@ -409,79 +450,92 @@ rotate() { # WANT_FROM
 	return 1
 }
 
-if [ $ROTATE_OK = 1 ]; then
-	N=$(epoch_of "$NS_S" "$DEV_A")
-	declare -A ACKS MINTED
+# mint_set NS PROG DEV TAG EPOCH SET: mint the three variants; their ACK
+# arguments into ACKS[SET:variant]. Checks the cookies' epoch bits.
+declare -A ACKS
+mint_set() {
+	local ns=$1 prog=$2 dev=$3 tag=$4 e=$5 set=$6 v eb
 	for v in $VARIANTS; do
-		if mint "$NS_S" "$PROG_A" "$v" 2; then
-			ACKS[$v]=$ACKARGS
-			MINTED[$v]=$MINT
-			echo "    epoch $N: $MINT"
+		if ! mint "$ns" "$prog" "$v" "$tag"; then
+			fail "three epochs $v: $dev mints in epoch $e" "$MINT"
+			continue
+		fi
+		echo "    $dev, epoch $e: $MINT"
+		eb=$(field "$MINT" ebits)
+		if [ "$eb" = $((e & 3)) ]; then
+			ACKS[$set:$v]=$ACKARGS
 		else
-			fail "rotation $v: mint in epoch N" "$MINT"
+			fail "three epochs $v: $dev's cookie carries epoch bits $((e & 3))" "$MINT"
 		fi
 	done
-	# A control cookie completed in its own epoch: no previous-epoch count.
-	prev0=$(stat_of "$NS_S" "$DEV_A" cookie_prev_epoch)
-	if mint "$NS_S" "$PROG_A" ipv4-ts 3; then
-		got=$(ack "$NS_S" "$PROG_A" "$ACKARGS")
-		prev1=$(stat_of "$NS_S" "$DEV_A" cookie_prev_epoch)
-		if accepted "$got" ipv4-ts && [ "$prev1" = "$prev0" ]; then
-			pass "same epoch: accepted, cookie_prev_epoch unchanged"
-		else
-			fail "same epoch: accepted, cookie_prev_epoch unchanged" \
-				"$got; cookie_prev_epoch $prev0 -> $prev1"
-		fi
-	fi
+}
 
-	if rotate "$N"; then
-		# The same SYN now gets another cookie with the other epoch bit.
-		if mint "$NS_S" "$PROG_A" ipv4-ts 2; then
-			s0=$(field "${MINTED[ipv4-ts]}" seq) s1=$(field "$MINT" seq)
-			if [ $(((s0 ^ s1) >> 31)) = 1 ] && [ "$s0" != "$s1" ]; then
-				pass "after rotation the same SYN gets a new cookie (epoch bit flipped)"
-			else
-				fail "after rotation the same SYN gets a new cookie (epoch bit flipped)" \
-					"seq $s0 then $s1"
-			fi
+# verdict NAME NS DEV PROG ACKARGS VARIANT accept|refuse: run the ACK and
+# check the verdict, metadata and counters (cookie_prev_epoch PREV for an
+# acceptance, drop_cookie_bad +1 for a refusal).
+verdict() {
+	local name=$1 ns=$2 dev=$3 prog=$4 args=$5 v=$6 want=$7 prev=${8:-0}
+	local got p0 p1 b0 b1
+	p0=$(stat_of "$ns" "$dev" cookie_prev_epoch)
+	b0=$(stat_of "$ns" "$dev" drop_cookie_bad)
+	got=$(ack "$ns" "$prog" "$args")
+	p1=$(stat_of "$ns" "$dev" cookie_prev_epoch)
+	b1=$(stat_of "$ns" "$dev" drop_cookie_bad)
+	if [ "$want" = accept ]; then
+		if accepted "$got" "$v" && [ $((p1 - p0)) = "$prev" ] &&
+			[ "$b1" = "$b0" ]; then
+			pass "$name (cookie_prev_epoch +$prev)"
+		else
+			fail "$name" "$got; cookie_prev_epoch $p0 -> $p1 (want +$prev), drop_cookie_bad $b0 -> $b1"
 		fi
-		for v in $VARIANTS; do
-			[ -n "${ACKS[$v]:-}" ] || continue
-			prev0=$(stat_of "$NS_S" "$DEV_A" cookie_prev_epoch)
-			got=$(ack "$NS_S" "$PROG_A" "${ACKS[$v]}")
-			prev1=$(stat_of "$NS_S" "$DEV_A" cookie_prev_epoch)
-			if accepted "$got" "$v"; then
-				pass "rotation $v: minted in N, ACK in N+1 accepted with metadata"
-			else
-				fail "rotation $v: minted in N, ACK in N+1 accepted with metadata" "$got"
-			fi
-			if [ $((prev1 - prev0)) = 1 ]; then
-				pass "rotation $v: cookie_prev_epoch counted it ($prev0 -> $prev1)"
-			else
-				fail "rotation $v: cookie_prev_epoch counted it" "$prev0 -> $prev1"
-			fi
-		done
-		if rotate $((N + 1)); then
-			for v in $VARIANTS; do
-				[ -n "${ACKS[$v]:-}" ] || continue
-				bad0=$(stat_of "$NS_S" "$DEV_A" drop_cookie_bad)
-				got=$(ack "$NS_S" "$PROG_A" "${ACKS[$v]}")
-				bad1=$(stat_of "$NS_S" "$DEV_A" drop_cookie_bad)
-				if dropped "$got" && [ $((bad1 - bad0)) = 1 ]; then
-					pass "rotation $v: minted in N, ACK in N+2 dropped"
-				else
-					fail "rotation $v: minted in N, ACK in N+2 dropped" \
-						"$got; drop_cookie_bad $bad0 -> $bad1"
-				fi
-			done
-		fi
-	fi
-	# B did not move: rotation is per daemon.
-	if [ "$(epoch_of "$NS_B" "$DEV_B")" = "$EB" ]; then
-		pass "rotation on A leaves B's epoch alone"
+	elif dropped "$got" && [ $((b1 - b0)) = 1 ] && [ "$p1" = "$p0" ]; then
+		pass "$name (drop_cookie_bad +1)"
 	else
-		fail "rotation on A leaves B's epoch alone" "B epoch $EB -> $(epoch_of "$NS_B" "$DEV_B")"
+		fail "$name" "$got; drop_cookie_bad $b0 -> $b1 (want +1), cookie_prev_epoch $p0 -> $p1"
 	fi
+}
+
+if [ $ROTATE_OK = 1 ] && [ "$EA" = "$W" ] && [ "$ED" = $((W + 2)) ]; then
+	mint_set "$NS_S" "$PROG_A" "$DEV_A" 2 "$W" W
+	mint_set "$NS_B" "$PROG_D" "$DEV_D" 4 $((W + 2)) W2
+	for v in $VARIANTS; do
+		[ -n "${ACKS[W:$v]:-}" ] &&
+			verdict "three epochs $v: minted in N=W by A, at A in W (N): accepted" \
+				"$NS_S" "$DEV_A" "$PROG_A" "${ACKS[W:$v]}" "$v" accept 0
+		[ -n "${ACKS[W:$v]:-}" ] &&
+			verdict "three epochs $v: minted in N=W by A, at D in W+2 (N+2): refused" \
+				"$NS_B" "$DEV_D" "$PROG_D" "${ACKS[W:$v]}" "$v" refuse
+		[ -n "${ACKS[W2:$v]:-}" ] &&
+			verdict "three epochs $v: minted in N=W+2 by D, at B in W (N-2): refused" \
+				"$NS_B" "$DEV_B" "$PROG_B" "${ACKS[W2:$v]}" "$v" refuse
+	done
+	if rotate "$W"; then
+		mint_set "$NS_S" "$PROG_A" "$DEV_A" 5 $((W + 1)) W1
+		for v in $VARIANTS; do
+			[ -n "${ACKS[W:$v]:-}" ] &&
+				verdict "three epochs $v: minted in N=W by A, at A in W+1 (N+1): accepted" \
+					"$NS_S" "$DEV_A" "$PROG_A" "${ACKS[W:$v]}" "$v" accept 1
+			[ -n "${ACKS[W1:$v]:-}" ] &&
+				verdict "three epochs $v: minted in N=W+1 by A, at B in W (N-1): accepted" \
+					"$NS_B" "$DEV_B" "$PROG_B" "${ACKS[W1:$v]}" "$v" accept 1
+			[ -n "${ACKS[W1:$v]:-}" ] &&
+				verdict "three epochs $v: minted in N=W+1 by A, at D in W+2 (N+1): accepted" \
+					"$NS_B" "$DEV_D" "$PROG_D" "${ACKS[W1:$v]}" "$v" accept 1
+			[ -n "${ACKS[W2:$v]:-}" ] &&
+				verdict "three epochs $v: minted in N=W+2 by D, at A in W+1 (N-1): accepted" \
+					"$NS_S" "$DEV_A" "$PROG_A" "${ACKS[W2:$v]}" "$v" accept 1
+		done
+	fi
+	# B and D did not move: rotation is per daemon.
+	if [ "$(epoch_of "$NS_B" "$DEV_B")" = "$EB" ] &&
+		[ "$(epoch_of "$NS_B" "$DEV_D")" = "$ED" ]; then
+		pass "rotation on A leaves B's and D's epochs alone"
+	else
+		fail "rotation on A leaves B's and D's epochs alone" \
+			"B epoch $EB -> $(epoch_of "$NS_B" "$DEV_B"), D $ED -> $(epoch_of "$NS_B" "$DEV_D")"
+	fi
+elif [ $ROTATE_OK = 1 ]; then
+	fail "three epochs" "the daemons are not in epochs W and W+2 (A '$EA', D '$ED', W $W)"
 fi
 
 # ---- no key material anywhere visible ----
@@ -495,7 +549,7 @@ secrets() {
 			echo "${h:i:16}"
 		done
 	done
-	for m in "$PINS/$DEV_A" "$PINS/$DEV_C" "$PINS_B/$DEV_B"; do
+	for m in "$PINS/$DEV_A" "$PINS/$DEV_C" "$PINS_B/$DEV_B" "$PINS_B/$DEV_D"; do
 		for k in $(bpftool -j map dump pinned "$m/sg_keys" 2>/dev/null |
 			grep -oE '"k[01]":[0-9]+' | cut -d: -f2); do
 			[ "$k" = 0 ] && continue
@@ -527,7 +581,8 @@ nsec=$(echo "$SECRETS" | grep -c .)
 } >"$E2E_RUN/visible.txt" 2>&1
 leaks=""
 for what in visible:"$E2E_RUN/visible.txt" log-A:"$(e2e_bg_log "$PID_A")" \
-	log-B:"$(e2e_bg_log "$PID_B")" log-C:"$(e2e_bg_log "$PID_C")"; do
+	log-B:"$(e2e_bg_log "$PID_B")" log-C:"$(e2e_bg_log "$PID_C")" \
+	log-D:"$(e2e_bg_log "$PID_D")"; do
 	f=${what#*:}
 	hits=$(grep -oiF -f <(echo "$SECRETS") "$f" | head -n 3 | tr '\n' ' ')
 	[ -n "$hits" ] && leaks="$leaks ${what%%:*}: $hits;"
@@ -558,7 +613,8 @@ for p in $SG_PIDS; do
 	grep -q 'synguard exit status 0$' "$(e2e_bg_log "$p")" || stopped=0
 done
 if [ $stopped = 1 ] && [ -z "$(xdp_id "$NS_S" "$DEV_A")" ] &&
-	[ -z "$(xdp_id "$NS_S" "$DEV_C")" ] && [ -z "$(xdp_id "$NS_B" "$DEV_B")" ]; then
+	[ -z "$(xdp_id "$NS_S" "$DEV_C")" ] && [ -z "$(xdp_id "$NS_B" "$DEV_B")" ] &&
+	[ -z "$(xdp_id "$NS_B" "$DEV_D")" ]; then
 	pass "daemons exit 0 on SIGTERM and detach"
 else
 	fail "daemons exit 0 on SIGTERM and detach" \

@@ -4,8 +4,10 @@
  *
  * LLVMFuzzerInitialize loads the real object through the skeleton and
  * installs a fixed configuration (ports 0, 25, 80, 443, 8080, 8443, 65535;
- * keys for the current and the previous epoch; tw_epochs 0; prefixes /24
- * and /64; synack_rate 0). Every input becomes one frame that runs through
+ * keys for the previous, current and next epoch, as the daemon keeps them;
+ * tw_epochs 0; prefixes /24 and /64; synack_rate 0; the bad-cookie limiter
+ * off; no address/listener sets, engagement or monitor mode). Every input
+ * becomes one frame that runs through
  * BPF_PROG_TEST_RUN; the invariants below are checked on every run and a
  * violation prints a report ("SG-FUZZ-VIOLATION: ...") and abort()s, which
  * libFuzzer records as a crash.
@@ -17,7 +19,8 @@
  *      Ethernet padding) built by tests/prog/lib/pkt.c, then up to eight
  *      byte overlays/truncations taken from the rest of the input.
  *   3  minted ACK: like 2, but the ACK carries a cookie computed here for
- *      the current, previous, two-old or next epoch (ISN-only or timestamp
+ *      the current, previous, next, two-old, two-ahead, three-old,
+ *      three-ahead or a key ring's earlier epoch (ISN-only or timestamp
  *      layout), so the fuzzer reaches the verified-cookie path at once.
  * The recipe layouts are described at build_struct() and build_minted().
  *
@@ -27,24 +30,32 @@
  *   I2  the verdict is XDP_PASS, XDP_DROP or XDP_TX;
  *   I3  exactly one SG_V_* counter moved, by one, and its class (pass, tx,
  *       drop) is the verdict's;
- *   I4  events: each moves by at most one, TC hand-off events never, and
+ *   I4  events: each moves by at most one, TC events never, and
  *       SG_E_SYN_PAYLOAD only with a SYN-ACK, SG_E_COOKIE_PREV_EPOCH only
- *       with a valid cookie, a SYN-ACK always with SG_E_SYN_RX;
+ *       with a valid cookie; SG_E_SYN_RX exactly with the SYN path's
+ *       verdicts (SYN-ACK, not ours, TCP-MD5/AO);
  *   I5  counters this configuration rules out never move (no key, TIME_WAIT
  *       guard, kernel engine, allow/deny lists, rate limit, adjust failure,
- *       missing config);
+ *       missing config, listener/MPTCP sets, engagement, kernel cookies,
+ *       the bad-cookie limiter, monitor mode, metadata failure);
  *   I6  XDP_PASS: the frame comes back byte for byte; metadata only with a
  *       valid cookie, exactly struct sg_meta, carrying SG_META_MAGIC;
  *   I7  XDP_TX: the input is a SYN to a protected port for the independent
- *       parser (tests/prog/lib/verify.c), and the output is exactly the
- *       SYN-ACK for it: checksums recomputed, MACs/addresses/ports swapped,
- *       VLAN tags kept, SYN|ACK (+ECE), ack = client ISN + 1, the option
- *       layout the program emits, the cookie ISN/TSval computed here from
- *       docs/cookie.md with the installed key;
+ *       parser (tests/prog/lib/verify.c), from a possible source to a
+ *       unicast destination, without TCP-MD5/AO, and the output is exactly
+ *       the SYN-ACK for it: checksums recomputed, MACs/addresses/ports
+ *       swapped, VLAN tags kept, SYN|ACK (+ECE, only with timestamps),
+ *       ack = client ISN + 1, the option layout the program emits, the
+ *       cookie ISN/TSval computed here from the layout with the key;
  *   I8  cookie decisions (valid / bad) agree with a check written here
- *       from docs/cookie.md, and the metadata of a valid one is exact;
+ *       from the layout (two epoch bits; ISN-only: attrs8 and 22 MAC bits;
+ *       timestamps: 30 + 23 MAC bits), and the metadata of a valid one is
+ *       exact; no cookie decision for a frame with TCP-MD5/AO;
  *   I9  pass_port only for unprotected ports, pass_flags / drop_bad_flags
- *       only for the flag combinations the README's table names.
+ *       only for the flag combinations the README's table names,
+ *       pass_not_local exactly for SYNs to multicast/broadcast or from
+ *       impossible sources (written out here), pass_tcp_auth only with a
+ *       TCP-MD5/AO option.
  *
  * Extra libFuzzer features: the harness cannot see coverage inside the BPF
  * program, so it reports what the program did (counter, events, SYN-ACK
@@ -95,10 +106,12 @@ static struct sg_config cfg = {
 	.prefix6 = 64,
 	.synack_rate = 0,
 	.synack_burst = 0,
+	.badck_burst = 0,
+	.hkey = { 0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL },
 };
 
-/* Installed: current and previous epoch. The other two mint cookies the
- * program has no key for. */
+/* Installed: previous, current and next epoch. The others mint cookies
+ * the program has no key for, or another epoch's key in the same slot. */
 static const struct sg_key key_cur = { 0xa5a5a5a55a5a5a5aULL,
 				       0x1122334455667788ULL, CUR_EPOCH, 1 };
 static const struct sg_key key_prev = { 0x0706050403020100ULL,
@@ -109,6 +122,18 @@ static const struct sg_key key_old = { 0x9898989898989898ULL,
 				       1 };
 static const struct sg_key key_next = { 0x0badc0ffee0ddf00ULL,
 					0x5555aaaa5555aaaaULL, CUR_EPOCH + 1,
+					1 };
+static const struct sg_key key_ahead2 = { 0x1357913579135791ULL,
+					  0x2468024680246802ULL, CUR_EPOCH + 2,
+					  1 };
+static const struct sg_key key_ahead3 = { 0x0f0f0f0ff0f0f0f0ULL,
+					  0x3c3c3c3cc3c3c3c3ULL, CUR_EPOCH + 3,
+					  1 };
+static const struct sg_key key_old3 = { 0x7777777788888888ULL,
+					0x9999999966666666ULL, CUR_EPOCH - 3,
+					1 };
+static const struct sg_key key_ring = { 0xdeadbeefdeadbeefULL,
+					0xfeedfacefeedfaceULL, CUR_EPOCH - 64,
 					1 };
 
 static const __u16 prot_ports[] = { 0, 25, 80, 443, 8080, 8443, 65535 };
@@ -136,6 +161,8 @@ static const struct sg_key *installed_key(__u32 epoch)
 		return &key_cur;
 	if (epoch == CUR_EPOCH - 1)
 		return &key_prev;
+	if (epoch == CUR_EPOCH + 1)
+		return &key_next;
 	return NULL;
 }
 
@@ -215,15 +242,27 @@ static int setup_maps(void)
 		if (words[i])
 			err |= map_set(skel->maps.sg_ports, i, &words[i],
 				       sizeof(words[i]));
-	err |= map_set(skel->maps.sg_keys, CUR_EPOCH & 3, &key_cur,
+	err |= map_set(skel->maps.sg_keys, CUR_EPOCH % 64, &key_cur,
 		       sizeof(key_cur));
-	err |= map_set(skel->maps.sg_keys, (CUR_EPOCH - 1) & 3, &key_prev,
+	err |= map_set(skel->maps.sg_keys, (CUR_EPOCH - 1) % 64, &key_prev,
 		       sizeof(key_prev));
+	err |= map_set(skel->maps.sg_keys, (CUR_EPOCH + 1) % 64, &key_next,
+		       sizeof(key_next));
 	err |= map_set(skel->maps.sg_epoch, 0, &es, sizeof(es));
 	return err;
 }
 
-/* ---- cookies, written from docs/cookie.md (only SipHash is shared) ---- */
+/*
+ * ---- cookies, written from the layout (only SipHash is shared) ----
+ *
+ *   attrs9 = mss_idx | wscale << 3 | sack << 7 | ecn << 8
+ *   meta32 = attrs9 | ts << 9 | (epoch & 0x3fffff) << 10   (MAC input)
+ *   no timestamps: ISN = (epoch & 3) << 30 | attrs8 << 22 | mac[21:0]
+ *                  (attrs8: attrs9 without ECN)
+ *   timestamps:    ISN = (epoch & 3) << 30 | mac[29:0]
+ *                  TSval = mac[54:32] << 9 | attrs9
+ * The ACK names the epoch of cur - 1 .. cur + 2 with its two epoch bits.
+ */
 
 static __u32 doc_meta32(__u32 epoch, __u32 attrs9, __u32 ts)
 {
@@ -258,16 +297,44 @@ static __u64 doc_mac(const struct sg_key *k, const __u8 *d, __u32 l3, __u32 l4,
 static void doc_mint(__u64 mac, __u32 epoch, __u32 attrs9, __u32 ts, __u32 *isn,
 		     __u32 *tsval)
 {
-	__u32 ebit = (epoch & 1) << 31;
+	__u32 ebits = (epoch & 3) << 30;
 
 	if (ts) {
-		*isn = ebit | ((__u32)mac & 0x7fffffffu);
+		*isn = ebits | ((__u32)mac & 0x3fffffffu);
 		*tsval = ((__u32)(mac >> 32) & 0x7fffffu) << 9 |
 			 (attrs9 & 0x1ff);
 	} else {
-		*isn = ebit | (attrs9 & 0x1ff) << 22 | ((__u32)mac & 0x3fffffu);
+		*isn = ebits | (attrs9 & 0xff) << 22 | ((__u32)mac & 0x3fffffu);
 		*tsval = 0;
 	}
+}
+
+/* The epoch an ACK's cookie names, relative to the current one. */
+static __u32 doc_epoch(__u32 cookie, __u32 cur)
+{
+	__u32 e = cur - 1;
+
+	while ((e & 3) != cookie >> 30)
+		e++;
+	return e;
+}
+
+/*
+ * Not a SYN synguard answers: Ethernet group address; IPv4 source in
+ * 0/8, 127/8 or 224/3 and up, destination 224/3 and up; IPv6 source ::,
+ * ::1 or ff00::/8, destination ff00::/8.
+ */
+static int doc_martian(const __u8 *frame, const struct sg_frame *c)
+{
+	static const __u8 zero[16], one[16] = { [15] = 1 };
+
+	if (frame[0] & 1)
+		return 1;
+	if (c->family == 4)
+		return c->saddr[0] == 0 || c->saddr[0] == 127 ||
+		       c->saddr[0] >= 224 || c->daddr[0] >= 224;
+	return c->saddr[0] == 0xff || c->daddr[0] == 0xff ||
+	       !memcmp(c->saddr, zero, 16) || !memcmp(c->saddr, one, 16);
 }
 
 static __u32 doc_mss_idx(const __u16 *tab, __u32 mss)
@@ -468,8 +535,9 @@ static void flip32(__u8 *p, __u32 b)
 static int cur_pert = -1;
 
 /*
- * Mode 3: head, attrs9 (2), epoch selector (1: current, previous, two
- * old, next), pert (1), seq (4: the ACK's, client ISN + 1), the client's
+ * Mode 3: head, attrs9 (2), epoch selector (1, low 3 bits: current,
+ * previous, two old, next, two ahead, three ahead, three old, a key ring
+ * (64) earlier), pert (1), seq (4: the ACK's, client ISN + 1), the client's
  * TSval (4), optlen (1) and options placed after the timestamp option,
  * tail; then the cookie is minted here and written into ack (and TSecr),
  * pert applied, then overlays.
@@ -482,8 +550,10 @@ static int cur_pert = -1;
  */
 static int build_minted(struct pkt *p, struct rd *r)
 {
-	static const struct sg_key *const keys[4] = { &key_cur, &key_prev,
-						      &key_old, &key_next };
+	static const struct sg_key *const keys[8] = {
+		&key_cur,    &key_prev,	  &key_old,  &key_next,
+		&key_ahead2, &key_ahead3, &key_old3, &key_ring,
+	};
 	const struct sg_key *k;
 	struct pkt_spec s;
 	__u32 attrs9, ts, mint_ts, seq, tsval, isn, tsv, room, bit;
@@ -495,7 +565,7 @@ static int build_minted(struct pkt *p, struct rd *r)
 	ts = !!(ctl & 0x40);
 	s.flags = TH_ACK ^ flx;
 	attrs9 = rd16(r) & 0x1ff;
-	k = keys[rd8(r) & 3];
+	k = keys[rd8(r) & 7];
 	pert = rd8(r);
 	cur_pert = pert >> 5;
 	bit = pert & 31;
@@ -585,15 +655,26 @@ struct run {
 static void check_counters(struct run *r)
 {
 	static const int ruled_out[] = {
-		SG_V_PASS_NO_KEY,     SG_V_PASS_TIMEWAIT, SG_V_PASS_NO_LISTENER,
-		SG_V_PASS_GEN_COOKIE, SG_V_PASS_ALLOW,	  SG_V_DROP_ADJUST,
-		SG_V_DROP_NO_CONFIG,  SG_V_DROP_DENY,	  SG_V_DROP_RATELIMIT,
+		SG_V_PASS_NO_KEY,	  SG_V_PASS_TIMEWAIT,
+		SG_V_PASS_NO_LISTENER,	  SG_V_PASS_GEN_COOKIE,
+		SG_V_PASS_ALLOW,	  SG_V_DROP_ADJUST,
+		SG_V_DROP_NO_CONFIG,	  SG_V_DROP_DENY,
+		SG_V_DROP_RATELIMIT,	  SG_V_PASS_MPTCP,
+		SG_V_PASS_NOT_ENGAGED,	  SG_V_PASS_KERNEL_COOKIE,
+		SG_V_DROP_COOKIE_LIMITED, SG_E_META_FAILED,
+		SG_E_MONITOR_PASSED,	  SG_E_GUARD_BYPASS,
+		SG_E_HANDOFF_OK,	  SG_E_HANDOFF_NO_LISTENER,
+		SG_E_HANDOFF_ERROR,	  SG_E_HANDOFF_PARSE,
+		SG_E_HANDOFF_DUP,	  SG_E_HANDOFF_DEFERRED,
+		SG_E_TC_VERIFIED,
 	};
 	__u64 sum = 0;
 	size_t i;
 
 	r->stat = -1;
-	for (i = 0; i <= SG_V_LAST; i++) {
+	for (i = 0; i < SG_STAT_MAX; i++) {
+		if (sg_stat_kind(i) == SG_KIND_EVENT)
+			continue;
 		sum += r->delta[i];
 		if (r->delta[i] == 1)
 			r->stat = (int)i;
@@ -623,22 +704,24 @@ static void check_counters(struct run *r)
 			    sg_verdict_name(r->verdict));
 	}
 	for (i = 0; i < sizeof(ruled_out) / sizeof(ruled_out[0]); i++)
-		if (r->stat == ruled_out[i])
+		if (r->delta[ruled_out[i]])
 			bad("counter %d moved: this configuration rules it out",
-			    r->stat);
-	for (i = SG_V_LAST + 1; i < SG_STAT_MAX; i++)
-		if (r->delta[i] > 1)
+			    ruled_out[i]);
+	for (i = 0; i < SG_STAT_MAX; i++)
+		if (sg_stat_kind(i) == SG_KIND_EVENT && r->delta[i] > 1)
 			bad("event %zu moved by %lld", i,
 			    (long long)r->delta[i]);
-	if (r->delta[SG_E_HANDOFF_OK] || r->delta[SG_E_HANDOFF_NO_LISTENER] ||
-	    r->delta[SG_E_HANDOFF_ERROR] || r->delta[SG_E_HANDOFF_PARSE])
-		bad("a TC hand-off event moved in XDP");
 	if (r->delta[SG_E_SYN_PAYLOAD] && r->stat != SG_V_TX_SYNACK)
 		bad("syn_payload without a SYN-ACK");
 	if (r->delta[SG_E_COOKIE_PREV_EPOCH] && r->stat != SG_V_PASS_COOKIE_OK)
 		bad("cookie_prev_epoch without a valid cookie");
-	if (r->stat == SG_V_TX_SYNACK && r->delta[SG_E_SYN_RX] != 1)
-		bad("SYN-ACK without syn_rx");
+	/* The SYN path counts every SYN it sees, and ends in one of these. */
+	if ((r->stat == SG_V_TX_SYNACK || r->stat == SG_V_PASS_NOT_LOCAL) &&
+	    r->delta[SG_E_SYN_RX] != 1)
+		bad("counter %d without syn_rx", r->stat);
+	if (r->delta[SG_E_SYN_RX] && r->stat != SG_V_TX_SYNACK &&
+	    r->stat != SG_V_PASS_NOT_LOCAL && r->stat != SG_V_PASS_TCP_AUTH)
+		bad("syn_rx with counter %d", r->stat);
 }
 
 /* I7: the SYN-ACK, against the SYN parsed independently as c. */
@@ -661,6 +744,11 @@ static void check_synack(const struct run *r, const struct pkt *in,
 		bad("XDP_TX for TCP flags 0x%02x", c->flags);
 	if (!port_protected(c->dport))
 		bad("XDP_TX for unprotected port %u", c->dport);
+	if (doc_martian(in->data, c))
+		bad("XDP_TX for a multicast/broadcast destination or an "
+		    "impossible source");
+	if (c->has_auth)
+		bad("XDP_TX for a SYN with TCP-MD5/AO");
 
 	mss = c->has_mss && c->mss ? c->mss : (c->family == 4 ? 536 : 1220);
 	ws = c->has_ws ? (c->ws > 14 ? 14 : c->ws) : SG_WSCALE_NONE;
@@ -671,7 +759,8 @@ static void check_synack(const struct run *r, const struct pkt *in,
 	e.ts = c->has_ts;
 	e.sack = c->sackok;
 	e.ws = ws != SG_WSCALE_NONE;
-	e.ecn = (c->flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR);
+	/* ECN needs timestamps: the ISN-only cookie has no room for it. */
+	e.ecn = (c->flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR) && e.ts;
 	e.tsecr = c->tsval;
 	attrs9 = doc_mss_idx(c->family == 4 ? cfg.msstab4 : cfg.msstab6, mss) |
 		 ws << 3 | (__u32)e.sack << 7 | (__u32)e.ecn << 8;
@@ -707,12 +796,14 @@ static void check_cookie(const struct run *r, const struct pkt *in,
 		bad("cookie verdict for TCP flags 0x%02x", c->flags);
 	if (!port_protected(c->dport))
 		bad("cookie verdict for unprotected port %u", c->dport);
+	if (c->has_auth)
+		bad("cookie verdict for an ACK with TCP-MD5/AO");
 
 	cookie = c->ack - 1;
 	cisn = c->seq - 1;
-	epoch = (cookie >> 31) == (CUR_EPOCH & 1) ? CUR_EPOCH : CUR_EPOCH - 1;
+	epoch = doc_epoch(cookie, CUR_EPOCH);
 	ts = c->has_ts;
-	attrs9 = ts ? c->tsecr & 0x1ff : (cookie >> 22) & 0x1ff;
+	attrs9 = ts ? c->tsecr & 0x1ff : (cookie >> 22) & 0xff;
 	k = installed_key(epoch);
 	want_ok = 0;
 	if (k) {
@@ -720,7 +811,7 @@ static void check_cookie(const struct run *r, const struct pkt *in,
 			      doc_meta32(epoch, attrs9, ts));
 		mac_lo = (__u32)mac;
 		if (ts)
-			want_ok = ((cookie ^ mac_lo) & 0x7fffffffu) == 0 &&
+			want_ok = ((cookie ^ mac_lo) & 0x3fffffffu) == 0 &&
 				  (((c->tsecr >> 9) ^ (__u32)(mac >> 32)) &
 				   0x7fffffu) == 0;
 		else
@@ -776,7 +867,8 @@ static void check_cookie(const struct run *r, const struct pkt *in,
 		    got.flags, got.tsval, got.tsecr, m.magic, m.mss,
 		    m.snd_wscale, m.rcv_wscale, m.flags, m.tsval, m.tsecr);
 	feature(1024 + m.flags + 16 * (epoch != CUR_EPOCH) +
-		32 * (c->family == 6) + 64 * (attrs9 & 7));
+		32 * (c->family == 6) + 64 * (attrs9 & 7) +
+		512 * (epoch == CUR_EPOCH + 1));
 }
 
 static void check_run(struct run *r, const struct pkt *in)
@@ -836,7 +928,30 @@ static void check_run(struct run *r, const struct pkt *in)
 		    !((c.flags & TH_SYN) && (c.flags & (TH_RST | TH_FIN))))
 			bad("drop_bad_flags for flags 0x%02x", c.flags);
 		break;
+	case SG_V_PASS_NOT_LOCAL:
+		if (!in_ok)
+			bad("pass_not_local for a frame the independent parser "
+			    "rejects");
+		else if (!(c.flags & TH_SYN) || (c.flags & TH_ACK) ||
+			 !port_protected(c.dport) || !doc_martian(in->data, &c))
+			bad("pass_not_local for flags 0x%02x, port %u, not "
+			    "multicast or impossible",
+			    c.flags, c.dport);
+		break;
+	case SG_V_PASS_TCP_AUTH:
+		if (!in_ok || !c.has_auth)
+			bad("pass_tcp_auth without a TCP-MD5/AO option");
+		else if (doc_martian(in->data, &c) && (c.flags & TH_SYN))
+			bad("pass_tcp_auth for a SYN that is not ours");
+		break;
 	}
+	/* Not ours: a SYN of the kind synguard answers can end only so. */
+	if (in_ok && r->stat >= 0 && doc_martian(in->data, &c) &&
+	    (c.flags & (TH_SYN | TH_ACK | TH_RST | TH_FIN)) == TH_SYN &&
+	    port_protected(c.dport) && r->stat != SG_V_PASS_NOT_LOCAL &&
+	    r->stat != SG_V_PASS_FRAGMENT &&
+	    sg_stat_kind(r->stat) != SG_KIND_DROP)
+		bad("SYN not ours ended in counter %d", r->stat);
 }
 
 /* ---- seeds ---- */
@@ -956,6 +1071,10 @@ static void seed_minted_raw(const char *name, struct pkt_spec s,
 }
 
 static const __u8 opt_mss8960_sack[] = { 2, 4, 0x23, 0x00, 1, 1, 4, 2 };
+static const __u8 opt_md5[] = { 2, 4, 5, 0xb4, 1, 1,  19, 18, 1,  2,  3,  4,
+				5, 6, 7, 8,    9, 10, 11, 12, 13, 14, 15, 16 };
+static const __u8 opt_ao[] = { 29, 16, 1, 1,  1,  2,  3, 4, 5, 6,
+			       7,  8,  9, 10, 11, 12, 2, 4, 5, 0xa0 };
 static const __u8 opt_40[40] = {
 	2, 4, 5, 0xb4, [4 ... 27] = 1, 4, 2, 8, 10, TSV
 };
@@ -1108,6 +1227,50 @@ static void write_seeds(void)
 	s.optlen = 0;
 	s.paylen = 48;
 	seed_spec("raw-ipv6-hopopts", &s, -1);
+	/* Not ours: multicast/broadcast, impossible sources. */
+	SYN_BASE();
+	memset(s.dst_mac, 0xff, 6);
+	seed_spec("raw-syn4-dst-mac-broadcast", &s, -1);
+	SYN_BASE();
+	s.family = 6;
+	s.dst_mac[0] = 0x33;
+	s.dst_mac[1] = 0x33;
+	s.dst_mac[5] = 1;
+	seed_spec("raw-syn6-dst-mac-multicast", &s, -1);
+	SYN_BASE();
+	s.src_ip[0] = 127;
+	s.src_ip[3] = 1;
+	seed_spec("raw-syn4-src-loopback", &s, -1);
+	SYN_BASE();
+	s.dst_ip[0] = 224;
+	s.dst_ip[3] = 5;
+	seed_spec("raw-syn4-dst-multicast", &s, -1);
+	SYN_BASE();
+	s.family = 6;
+	s.src_ip[15] = 1;
+	seed_spec("raw-syn6-src-loopback", &s, -1);
+	SYN_BASE();
+	s.family = 6;
+	s.dst_ip[0] = 0xff;
+	s.dst_ip[1] = 0x02;
+	s.dst_ip[15] = 1;
+	seed_spec("raw-syn6-dst-multicast", &s, -1);
+	/* TCP-MD5 / TCP-AO. */
+	SYN_BASE();
+	memset(s.opts, 0, sizeof(s.opts));
+	memcpy(s.opts, opt_md5, sizeof(opt_md5));
+	s.optlen = sizeof(opt_md5);
+	seed_spec("raw-syn4-md5", &s, -1);
+	s.flags = TH_ACK;
+	seed_spec("raw-ack4-md5", &s, -1);
+	SYN_BASE();
+	s.family = 6;
+	memset(s.opts, 0, sizeof(s.opts));
+	memcpy(s.opts, opt_ao, sizeof(opt_ao));
+	s.optlen = sizeof(opt_ao);
+	seed_spec("raw-syn6-ao", &s, -1);
+	s.flags = TH_ACK;
+	seed_spec("raw-ack6-ao", &s, -1);
 
 	/* Malformed: truncated at every header boundary, bad lengths. */
 	SYN_BASE();
@@ -1186,6 +1349,9 @@ static void write_seeds(void)
 	seed_minted_raw("raw-ack4-valid-prev-ts", s, &key_prev,
 			6 | 7 << 3 | 1 << 7, 1);
 	seed_minted_raw("raw-ack4-old-epoch", s, &key_old, 6 | 7 << 3, 0);
+	seed_minted_raw("raw-ack4-valid-next-nots", s, &key_next, 6 | 7 << 3,
+			0);
+	seed_minted_raw("raw-ack4-ahead2-epoch", s, &key_ahead2, 6 | 7 << 3, 1);
 	s.family = 6;
 	s.dport = 443;
 	s.nvlan = 2;
@@ -1193,7 +1359,9 @@ static void write_seeds(void)
 	s.tci[0] = 5;
 	s.tci[1] = 100;
 	seed_minted_raw("raw-ack6-qinq-valid-nots", s, &key_cur,
-			5 | 8 << 3 | 1 << 7 | 1 << 8, 0);
+			5 | 8 << 3 | 1 << 7, 0);
+	seed_minted_raw("raw-ack6-qinq-valid-next-ts-ecn", s, &key_next,
+			5 | 8 << 3 | 1 << 7 | 1 << 8, 1);
 	seed_minted_raw("raw-ack6-qinq-valid-prev-ts", s, &key_prev,
 			6 | 6 << 3 | 1 << 7, 1);
 
@@ -1243,14 +1411,15 @@ static void write_seeds(void)
 	 * seq(4) tsval(4) optlen opts... paylen [ipopts] [pad] overlays.
 	 */
 	{
-		static const char *const ep[4] = { "cur", "prev", "old",
-						   "next" };
+		static const char *const ep[8] = { "cur",  "prev",   "old",
+						   "next", "ahead2", "ahead3",
+						   "old3", "ring" };
 		__u8 b[32];
 		int e, ts, f6;
 
 		for (f6 = 0; f6 < 2; f6++)
 			for (ts = 0; ts < 2; ts++)
-				for (e = 0; e < 4; e++) {
+				for (e = 0; e < 8; e++) {
 					__u8 ctl = (__u8)(f6 | ts << 6 |
 							  (e == 1 ? 2 : 0));
 

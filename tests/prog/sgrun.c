@@ -10,12 +10,18 @@
  *
  *   sgrun syn PROG_ID [--v6] [--nots] [addressing] [--isn N] [--tsval N]
  *                     [--mss N] [--wscale N]
- *     -> XDP_TX seq=0x... tsval=0x... isn=0x... src=A dst=B sport=S dport=D
- *        csum=ok            (tsval=none when the SYN-ACK has no timestamp)
+ *     -> XDP_TX seq=0x... ebits=E tsval=0x... isn=0x... src=A dst=B
+ *        sport=S dport=D csum=ok moved=tx_synack,syn_rx
+ *        (tsval=none when the SYN-ACK has no timestamp; ebits: the cookie's
+ *        two epoch bits, seq >> 30)
  *   sgrun ack PROG_ID --seq ISN+1 --ack SYNACK_SEQ+1 [--tsecr TSVAL]
  *                     [--v6] [addressing] [--tsval N]
  *     -> XDP_PASS meta=yes mss=1460 flags=0x7 snd_wscale=7 rcv_wscale=7
- *        tsval=0x... tsecr=0x... src=... (or meta=no)
+ *        tsval=0x... tsecr=0x... src=... moved=pass_cookie_ok (or meta=no)
+ *
+ * moved= names the program's counters (synguard stats names) that moved
+ * during the run: the run's verdict and events, and whatever real traffic
+ * on the interface counted meanwhile ("?" when sg_stats is unreadable).
  *
  * addressing: --src ADDR --dst ADDR --sport N --dport N. Defaults: client
  * 198.18.0.77:40077 (fd00:5e:0::77 with --v6), server 198.18.0.1:8080
@@ -35,12 +41,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "common.h"
+#include "../../user/counters.c"
 #include "pkt.h"
 #include "xdprun.h"
 #include "verify.h"
@@ -361,8 +369,83 @@ static int check_synack(const struct args *a, const struct pkt *syn,
 	return -1;
 }
 
+/* The program's sg_stats map, found by name among its maps; -1 if not. */
+static int stats_fd_of(int prog_fd)
+{
+	struct bpf_prog_info info;
+	__u32 ids[64], len = sizeof(info), i, n;
+
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = 64;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -1;
+	n = info.nr_map_ids < 64 ? info.nr_map_ids : 64;
+	for (i = 0; i < n; i++) {
+		struct bpf_map_info mi;
+		__u32 ml = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		memset(&mi, 0, sizeof(mi));
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &ml) &&
+		    !strcmp(mi.name, SG_MAP_STATS))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/* Sum the per-CPU counters; 0 or -1. */
+static int stats_read(int fd, __u64 *sum)
+{
+	int ncpus = libbpf_num_possible_cpus(), c;
+	__u64 *vals;
+	__u32 i;
+
+	if (fd < 0 || ncpus <= 0)
+		return -1;
+	vals = calloc(ncpus, sizeof(*vals));
+	if (!vals)
+		return -1;
+	for (i = 0; i < SG_STAT_MAX; i++) {
+		if (bpf_map_lookup_elem(fd, &i, vals)) {
+			free(vals);
+			return -1;
+		}
+		sum[i] = 0;
+		for (c = 0; c < ncpus; c++)
+			sum[i] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+/* " moved=a,b": the counters that moved between the two reads. */
+static void print_moved(int ok, const __u64 *before, const __u64 *after)
+{
+	const char *sep = "";
+	__u32 i;
+
+	printf(" moved=");
+	if (!ok) {
+		printf("?");
+		return;
+	}
+	for (i = 0; i < SG_STAT_MAX; i++)
+		if (after[i] != before[i]) {
+			printf("%s%s", sep, sg_counters[i].name);
+			sep = ",";
+		}
+	if (!*sep)
+		printf("none");
+}
+
 int main(int argc, char **argv)
 {
+	__u64 before[SG_STAT_MAX], after[SG_STAT_MAX];
+	int sfd, stats_ok;
 	static __u8 out[OUT_MAX];
 	struct xdp_md ctx_in, ctx_out;
 	struct args a;
@@ -390,11 +473,14 @@ int main(int argc, char **argv)
 		    .data_size_out = sizeof(out), .ctx_in = &ctx_in,
 		    .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out,
 		    .ctx_size_out = sizeof(ctx_out), .repeat = 1);
+	sfd = stats_fd_of(fd);
+	stats_ok = stats_read(sfd, before) == 0;
 	if (bpf_prog_test_run_opts(fd, &opts)) {
 		fprintf(stderr, "sgrun: test run of program %u failed: %s\n",
 			a.prog_id, strerror(errno));
 		return 1;
 	}
+	stats_ok = stats_ok && stats_read(sfd, after) == 0;
 	meta_len = ctx_out.data;
 	if (meta_len > opts.data_size_out ||
 	    ctx_out.data_end != opts.data_size_out) {
@@ -413,6 +499,7 @@ int main(int argc, char **argv)
 		if (opts.retval != XDP_TX) {
 			printf(" isn=0x%08x", a.isn);
 			print_tuple(&a);
+			print_moved(stats_ok, before, after);
 			printf("\n");
 			return 0;
 		}
@@ -426,14 +513,16 @@ int main(int argc, char **argv)
 				why);
 			return 1;
 		}
-		printf(" seq=0x%08x", sa.seq);
+		printf(" seq=0x%08x ebits=%u", sa.seq, sa.seq >> 30);
 		if (sa.has_ts)
 			printf(" tsval=0x%08x", sa.tsval);
 		else
 			printf(" tsval=none");
 		printf(" isn=0x%08x", a.isn);
 		print_tuple(&a);
-		printf(" csum=ok\n");
+		printf(" csum=ok");
+		print_moved(stats_ok, before, after);
+		printf("\n");
 		return 0;
 	}
 
@@ -456,6 +545,7 @@ int main(int argc, char **argv)
 		printf(" meta=no");
 	}
 	print_tuple(&a);
+	print_moved(stats_ok, before, after);
 	printf("\n");
 	return 0;
 }

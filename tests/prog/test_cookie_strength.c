@@ -5,25 +5,39 @@
  *
  * Blind forgery: 2^20 ACKs with random cookies for ONE fixed 4-tuple
  * (IPv4, 192.0.2.1:40000 -> 198.51.100.2:80), each a distinct frame run
- * once. Keys for the current and the previous epoch are installed, so
- * every guess reaches the MAC whatever its epoch bit.
+ * once. The keys of the previous, current and next epoch are installed
+ * (as the daemon keeps them) and each guess carries the epoch bits of one
+ * of those three, as a forger who has seen one SYN-ACK would: every guess
+ * reaches the MAC (the fourth value of the bits, two epochs ahead, has no
+ * key and would be refused without one).
  *  - No timestamp option: random ack_seq (the cookie) and seq (the client
  *    ISN). 22 MAC bits are checked, so the acceptances follow
  *    Binomial(2^20, 2^-22): mean 0.25, P(X >= 6) = 2.6e-7. The case
  *    asserts at most 5.
- *  - Timestamp option: random ack_seq and TSecr, 31 + 23 = 54 MAC bits:
- *    mean 2^-34 (5.8e-11). The case asserts 0.
+ *  - Timestamp option: random ack_seq and TSecr, 30 + 23 = 53 MAC bits:
+ *    mean 2^-33 (1.2e-10). The case asserts 0.
  * Acceptances are counted from SG_V_PASS_COOKIE_OK (the counter's delta
  * over the batch) and from the verdicts; every verdict is also compared
- * with the MAC check computed here from cookie.h, so an acceptance is
- * known to be a genuine MAC collision and not a program error.
+ * with the MAC check computed here (the layout written out here, only
+ * SipHash shared), so an acceptance is known to be a genuine MAC collision
+ * and not a program error. The bad-cookie limiter is off (badck_burst 0)
+ * for these two.
+ *
+ * The limiter: the same 2^20 ISN-only guesses from the one source with the
+ * limiter at its defaults (SG_BADCK_RATE_DEFAULT per second, burst
+ * SG_BADCK_BURST_DEFAULT, the daemon's sg_bucket_params()). Only the
+ * guesses the bucket allows are checked (the rest: drop_cookie_limited):
+ * at least the burst, at most burst + rate x the batch's duration (+1 for
+ * the coarse clock's tick), whatever that duration was. The PASS line
+ * reports the odds: accepted, checked, and the time a forger needs for
+ * one connection from a chosen source.
  *
  * Replay: a SYN runs through the program, the ACK is built from the
  * SYN-ACK it emitted (ISN-only and timestamp layouts, IPv4 and IPv6). It
  * is accepted in epoch E (twice: a replay within the epoch passes, as
- * documented), after one rotation (key for E+1 in slot (E+1)&3, then
- * sg_epoch = E+1; counted as previous epoch), and rejected after two
- * (E+2) and three (E+3) rotations.
+ * documented), after one rotation (as the daemon rotates: the key for
+ * E+2 installed, then sg_epoch = E+1; counted as a neighbouring epoch),
+ * and rejected after two (E+2) and three (E+3) rotations.
  *
  * SG_STRENGTH_SEED=N reruns the random batches with the same keys and
  * guesses (the seed is printed); SG_STRENGTH_N=N changes the batch size
@@ -34,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -46,6 +61,8 @@
 #include "sg_test.h"
 #include "synguard.skel.h"
 #include "verify.h"
+#include "usage.h"
+#include "../../user/util.c"
 
 #define OUT_MAX (PKT_MAX + 512)
 #define STRENGTH_EPOCH 500u
@@ -165,13 +182,17 @@ static void run_frame(const struct pkt *p, struct run *r)
 /*
  * ---- the cookie check, computed here ----
  *
- * Written from docs/cookie.md (sections 2 and 3), not from cookie.h's
- * helpers, so that a change to the program's comparison shows up as a
- * disagreement: only SipHash (sg_mac4, checked against the reference
- * vectors by test_cookie) is shared.
+ * Written from the layout (bpf/cookie.h's header comment), not from
+ * cookie.h's helpers, so that a change to the program's comparison shows
+ * up as a disagreement: only SipHash (sg_mac4, checked against the
+ * reference vectors by test_cookie) is shared.
+ *
+ *   no timestamps: ISN = e2 << 30 | attrs8 << 22 | mac[21:0]
+ *   timestamps:    ISN = e2 << 30 | mac[29:0],
+ *                  TSval = mac[54:32] << 9 | attrs9
  */
 #define DOC_MAC_BITS_NOTS 22	  /* ISN-only layout */
-#define DOC_MAC_BITS_TS (31 + 23) /* ISN + TSval */
+#define DOC_MAC_BITS_TS (30 + 23) /* ISN + TSval */
 
 static const struct sg_key *key_for(const struct sg_key *keys, int nkeys,
 				    __u32 epoch)
@@ -193,13 +214,14 @@ static int host_cookie_ok(const struct pkt *p, const struct sg_key *keys,
 	const struct sg_key *k;
 	__u64 mac;
 
-	/* Bit 31: the current epoch's low bit, else the previous epoch. */
-	epoch = (cookie >> 31) == (cur & 1) ? cur : cur - 1;
+	/* Bits 31:30: the epoch of cur - 1 .. cur + 2 with those low bits. */
+	for (epoch = cur - 1; (epoch & 3) != cookie >> 30; epoch++)
+		;
 	k = key_for(keys, nkeys, epoch);
 	if (!k)
 		return 0;
-	/* attrs9: ISN bits 22-30, or TSecr bits 0-8 with timestamps. */
-	attrs9 = ts ? tsecr & 0x1ff : (cookie >> 22) & 0x1ff;
+	/* attrs9: ISN bits 22-29 (no ECN), or TSecr bits 0-8. */
+	attrs9 = ts ? tsecr & 0x1ff : (cookie >> 22) & 0xff;
 	/* meta32 = attrs9 | layout << 9 | epoch[21:0] << 10 */
 	meta = attrs9 | (ts ? 1u << 9 : 0) | (epoch & 0x3fffff) << 10;
 	memcpy(&sa, p->data + p->l3 + 12, 4);
@@ -208,8 +230,8 @@ static int host_cookie_ok(const struct pkt *p, const struct sg_key *keys,
 	mac = sg_mac4(k, sa, da, ports, seq - 1, meta);
 	if (!ts) /* ISN[21:0] = mac[21:0] */
 		return ((cookie ^ (__u32)mac) & 0x3fffff) == 0;
-	/* ISN[30:0] = mac[30:0], TSecr[31:9] = mac[54:32] */
-	return ((cookie ^ (__u32)mac) & 0x7fffffff) == 0 &&
+	/* ISN[29:0] = mac[29:0], TSecr[31:9] = mac[54:32] */
+	return ((cookie ^ (__u32)mac) & 0x3fffffff) == 0 &&
 	       (((tsecr >> 9) ^ (__u32)(mac >> 32)) & 0x7fffff) == 0;
 }
 
@@ -257,15 +279,31 @@ struct batch {
 	__u32 accepted_verdict; /* XDP_PASS verdicts */
 	__u64 accepted_counter; /* SG_V_PASS_COOKIE_OK delta */
 	__u64 dropped_counter;	/* SG_V_DROP_COOKIE_BAD delta */
+	__u64 limited_counter;	/* SG_V_DROP_COOKIE_LIMITED delta */
 	__u64 verdicts_counted; /* sum of the SG_V_* deltas */
 	__u32 host_accepted;	/* the MAC check computed here */
 	__u32 disagree;		/* program vs host decisions */
+	__u32 false_accept;	/* accepted, the host check says invalid */
+	double seconds;		/* the batch's duration, CLOCK_MONOTONIC */
 	__u32 errors;		/* test-run errors, other verdicts */
 	__u32 first_err;
 };
 
+static double mono_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/*
+ * Run n guesses. With the limiter on, a guess the program dropped may not
+ * have been checked: only acceptances are compared with the host check
+ * then (none may be a false one), the rest is counted.
+ */
 static int run_batch(int ts, __u32 n, const struct sg_key *keys, int nkeys,
-		     struct batch *b)
+		     int limiter, struct batch *b)
 {
 	struct pkt_spec s = { 0 };
 	__u64 before[SG_STAT_MAX], after[SG_STAT_MAX];
@@ -287,8 +325,12 @@ static int run_batch(int ts, __u32 n, const struct sg_key *keys, int nkeys,
 	}
 	if (pkt_build(&p, &s) || sg_stats_sum(skel->maps.sg_stats, before))
 		return -1;
+	b->seconds = mono_s();
 	for (i = 0; i < n; i++) {
-		__u32 seq = rng32(), ack = rng32(), tsecr = ts ? rng32() : 0;
+		/* The epoch bits of one of the installed epochs. */
+		__u32 code = (STRENGTH_EPOCH - 1 + rng32() % 3) & 3;
+		__u32 seq = rng32(), tsecr = ts ? rng32() : 0;
+		__u32 ack = ((rng32() & 0x3fffffff) | code << 30) + 1;
 		int prog_ok, host_ok;
 
 		pkt_put32(p.data + p.l4 + 4, seq);
@@ -308,21 +350,27 @@ static int run_batch(int ts, __u32 n, const struct sg_key *keys, int nkeys,
 					 ack, tsecr, ts);
 		b->accepted_verdict += prog_ok;
 		b->host_accepted += host_ok;
-		if (prog_ok != host_ok)
+		if (prog_ok && !host_ok)
+			b->false_accept++;
+		if (prog_ok != host_ok && !limiter)
 			b->disagree++;
 		if (prog_ok)
 			printf("# %s: accepted seq=0x%08x ack=0x%08x "
 			       "tsecr=0x%08x (metadata %u bytes)\n",
 			       ts ? "ts" : "nots", seq, ack, tsecr, r.meta_len);
 	}
+	b->seconds = mono_s() - b->seconds;
 	if (sg_stats_sum(skel->maps.sg_stats, after))
 		return -1;
+	b->limited_counter = after[SG_V_DROP_COOKIE_LIMITED] -
+			     before[SG_V_DROP_COOKIE_LIMITED];
 	b->accepted_counter =
 		after[SG_V_PASS_COOKIE_OK] - before[SG_V_PASS_COOKIE_OK];
 	b->dropped_counter =
 		after[SG_V_DROP_COOKIE_BAD] - before[SG_V_DROP_COOKIE_BAD];
-	for (v = 0; v <= SG_V_LAST; v++)
-		b->verdicts_counted += after[v] - before[v];
+	for (v = 0; v < SG_STAT_MAX; v++)
+		if (sg_stat_kind(v) != SG_KIND_EVENT)
+			b->verdicts_counted += after[v] - before[v];
 	return 0;
 }
 
@@ -349,6 +397,7 @@ static void report_batch(const char *tag, const struct batch *b, int bits,
 	SG_CHECK(name,
 		 b->verdicts_counted == b->n &&
 			 b->accepted_counter + b->dropped_counter == b->n &&
+			 b->limited_counter == 0 &&
 			 b->accepted_counter == b->accepted_verdict,
 		 "SG_V_* moved by %llu, cookie_ok %llu + cookie_bad %llu, "
 		 "%u XDP_PASS verdicts, %u ACKs",
@@ -373,9 +422,91 @@ static void report_batch(const char *tag, const struct batch *b, int bits,
 		 (unsigned long long)b->accepted_counter, bound, mean);
 }
 
+/*
+ * The bad-cookie limiter at its defaults against the same blind guessing:
+ * 2^20 ISN-only guesses from one source. The bucket starts full (burst),
+ * refills at the rate the daemon's parameters give, and each checked
+ * failure takes one: the checked guesses are at least the burst and at
+ * most burst + rate x duration (+1: the coarse clock's tick).
+ */
+static void run_limiter(__u32 n, const struct sg_key *keys, int nkeys)
+{
+	const __u32 rate = SG_BADCK_RATE_DEFAULT,
+		    burst = SG_BADCK_BURST_DEFAULT;
+	struct sg_config c = test_cfg;
+	char name[NAME_LEN * 2];
+	double rate_eff, hi, p_sent;
+	__u64 checked;
+	struct batch b;
+
+	c.badck_burst = burst;
+	sg_bucket_params(rate, burst, &c.badck_mul, &c.badck_cap_ns);
+	if (map_set(skel->maps.sg_config, 0, &c, sizeof(c))) {
+		sg_fail("limiter_setup", "cannot configure: %s",
+			strerror(errno));
+		return;
+	}
+	if (run_batch(0, n, keys, nkeys, 1, &b)) {
+		sg_fail("limiter", "cannot run the batch: %s", strerror(errno));
+		map_set(skel->maps.sg_config, 0, &test_cfg, sizeof(test_cfg));
+		return;
+	}
+	map_set(skel->maps.sg_config, 0, &test_cfg, sizeof(test_cfg));
+
+	checked = b.accepted_counter + b.dropped_counter;
+	/* packets per second the bucket refills: mul is units/ns << 24 */
+	rate_eff = (double)c.badck_mul * 1e9 / 16777216.0 / 1024.0;
+	hi = rate_eff * b.seconds;
+	hi = burst + (double)(__u64)hi + ((double)(__u64)hi < hi) + 1;
+	p_sent = (double)checked / b.n;
+	for (int i = 0; i < DOC_MAC_BITS_NOTS; i++)
+		p_sent /= 2.0;
+	printf("# limiter: %u ISN-only guesses from one source in %.2f s: "
+	       "%llu checked (expected <= %u + %.4f/s x %.2f s = %.1f), %llu "
+	       "limited, %llu accepted; odds per guess sent %.2g (%.2g "
+	       "without the limiter); a forged connection from a chosen "
+	       "source: 2^21/%u s = %.1f days (mean of the geometric "
+	       "2^22/%u s = %.1f days)\n",
+	       b.n, b.seconds, (unsigned long long)checked, burst, rate_eff,
+	       b.seconds, hi, (unsigned long long)b.limited_counter,
+	       (unsigned long long)b.accepted_counter, p_sent,
+	       1.0 / (1u << DOC_MAC_BITS_NOTS), rate,
+	       (double)(1u << 21) / rate / 86400.0, rate,
+	       (double)(1u << 22) / rate / 86400.0);
+
+	SG_CHECK("limiter/test_runs_ok", b.errors == 0,
+		 "%u runs failed or returned another verdict (first: %u)",
+		 b.errors, b.first_err);
+	SG_CHECK("limiter/counters_account_for_every_ack",
+		 b.verdicts_counted == b.n &&
+			 checked + b.limited_counter == b.n &&
+			 b.accepted_counter == b.accepted_verdict,
+		 "SG_V_* moved by %llu, cookie_ok %llu + cookie_bad %llu + "
+		 "cookie_limited %llu, %u XDP_PASS verdicts, %u ACKs",
+		 (unsigned long long)b.verdicts_counted,
+		 (unsigned long long)b.accepted_counter,
+		 (unsigned long long)b.dropped_counter,
+		 (unsigned long long)b.limited_counter, b.accepted_verdict,
+		 b.n);
+	SG_CHECK("limiter/no_acceptance_the_host_check_refuses",
+		 b.false_accept == 0, "%u accepted ACKs fail the MAC check",
+		 b.false_accept);
+	snprintf(name, sizeof(name),
+		 "limiter/checked_%llu_of_%u_in_%.1fs_within_burst_%u_to_%.0f_"
+		 "accepted_%llu_forge_one_from_a_chosen_source_2^21/%u_s=%.1f_"
+		 "days",
+		 (unsigned long long)checked, b.n, b.seconds, burst, hi,
+		 (unsigned long long)b.accepted_counter, rate,
+		 (double)(1u << 21) / rate / 86400.0);
+	SG_CHECK(name, checked >= burst && checked <= hi,
+		 "%llu guesses checked, expected %u to %.0f (burst + "
+		 "%.4f/s x %.2f s + 1)",
+		 (unsigned long long)checked, burst, hi, rate_eff, b.seconds);
+}
+
 static void run_strength(void)
 {
-	struct sg_key keys[2];
+	struct sg_key keys[3];
 	const char *env;
 	__u32 n = DEFAULT_N;
 	__u64 seed;
@@ -402,8 +533,12 @@ static void run_strength(void)
 	keys[1].k1 = rng64();
 	keys[1].epoch = STRENGTH_EPOCH - 1;
 	keys[1].valid = 1;
+	keys[2].k0 = rng64();
+	keys[2].k1 = rng64();
+	keys[2].epoch = STRENGTH_EPOCH + 1;
+	keys[2].valid = 1;
 	if (clear_keys() || set_key(&keys[0]) || set_key(&keys[1]) ||
-	    set_epoch(STRENGTH_EPOCH)) {
+	    set_key(&keys[2]) || set_epoch(STRENGTH_EPOCH)) {
 		sg_fail("strength_setup", "cannot install keys: %s",
 			strerror(errno));
 		return;
@@ -414,17 +549,18 @@ static void run_strength(void)
 	for (bound = 0; bound < 60; bound++)
 		if (binom_tail(n, DOC_MAC_BITS_NOTS, bound + 1) < 1e-6)
 			break;
-	if (run_batch(0, n, keys, 2, &b))
+	if (run_batch(0, n, keys, 3, 0, &b))
 		sg_fail("strength_nots", "cannot run the batch: %s",
 			strerror(errno));
 	else
 		report_batch("strength_nots", &b, DOC_MAC_BITS_NOTS,
 			     n == DEFAULT_N ? NOTS_BOUND : bound);
-	if (run_batch(1, n, keys, 2, &b))
+	if (run_batch(1, n, keys, 3, 0, &b))
 		sg_fail("strength_ts", "cannot run the batch: %s",
 			strerror(errno));
 	else
 		report_batch("strength_ts", &b, DOC_MAC_BITS_TS, 0);
+	run_limiter(n, keys, 3);
 }
 
 /* ---- replay across rotations ---- */
@@ -512,10 +648,11 @@ static void run_replay(const char *tag, int family, int ts)
 	struct pkt syn, ack;
 	__u32 step;
 
-	/* Epoch E with keys for E and E-1. */
+	/* Epoch E with keys for E-1, E and E+1. */
 	k = replay_key(e);
 	if (clear_keys() || set_key(&k) ||
-	    (k = replay_key(e - 1), set_key(&k)) || set_epoch(e)) {
+	    (k = replay_key(e - 1), set_key(&k)) ||
+	    (k = replay_key(e + 1), set_key(&k)) || set_epoch(e)) {
 		snprintf(name, sizeof(name), "%s/setup", tag);
 		sg_fail(name, "cannot install keys: %s", strerror(errno));
 		return;
@@ -571,9 +708,9 @@ static void run_replay(const char *tag, int family, int ts)
 	expect_ack(name, &ack, 1, 0);
 
 	for (step = 1; step <= 3; step++) {
-		/* Rotation as the loader does it: the key first, then the
-		 * epoch. */
-		k = replay_key(e + step);
+		/* Rotation as the daemon does it: the next epoch's key
+		 * first, then the epoch. */
+		k = replay_key(e + step + 1);
 		if (set_key(&k) || set_epoch(e + step)) {
 			snprintf(name, sizeof(name), "%s/rotate_to_E+%u", tag,
 				 step);

@@ -6,9 +6,14 @@
  * byte-string SipHash built only from the header's primitives, and the
  * specialised sg_mac4/sg_mac6 are proven equal to that generic SipHash.
  * Cookies are then minted and verified exactly as the SYN and ACK paths do:
- * every attribute combination round-trips, the epoch rules hold, single-bit
- * changes to the cookie or the flow are rejected, and a cookie only verifies
- * in the layout (with or without timestamps) it was minted for.
+ * every attribute combination round-trips (the ISN-only layout without ECN),
+ * the epoch rules hold (a cookie of epoch E verifies while the current epoch
+ * is E - 1, E or E + 1, with the keys of exactly those three epochs
+ * installed, as the daemon keeps them), single-bit changes to the cookie or
+ * the flow are rejected, and a cookie only verifies in the layout (with or
+ * without timestamps) it was minted for. The bit layout itself (two epoch
+ * bits; ISN-only: attrs8 and 22 MAC bits; timestamps: 30 + 23 MAC bits) is
+ * checked against values written here, not taken from the header.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -128,7 +133,11 @@ static __u64 flow_mac(const struct sg_key *k, const struct flow *f, __u32 meta)
 	return sg_mac4(k, f->saddr[0], f->daddr[0], f->ports, f->cisn, meta);
 }
 
-/* SYN path: mint the cookie ISN (and TSval when ts) in the given epoch. */
+/*
+ * SYN path: mint the cookie ISN (and TSval when ts) in the given epoch.
+ * Without timestamps the caller passes attributes without ECN (the SYN path
+ * negotiates ECN only with timestamps).
+ */
 static void mint(__u64 seed, const struct flow *f, __u32 epoch, __u32 attrs9,
 		 __u32 ts, __u32 *isn, __u32 *tsval)
 {
@@ -140,9 +149,19 @@ static void mint(__u64 seed, const struct flow *f, __u32 epoch, __u32 attrs9,
 }
 
 /*
+ * The daemon keeps the keys of the previous, the current and the next
+ * epoch installed, no others: is there a key for @epoch?
+ */
+static int key_installed(__u32 cur_epoch, __u32 epoch)
+{
+	return epoch - (cur_epoch - 1) <= 2;
+}
+
+/*
  * ACK path: decode epoch and attributes from what the ACK brings back
  * (isn = ack_seq - 1, tsecr = echoed TSval), recompute the MAC with that
- * epoch's key and compare. Returns 1 when the cookie verifies.
+ * epoch's key, if installed, and compare. Returns 1 when the cookie
+ * verifies.
  */
 static int ack_verify(__u64 seed, const struct flow *f, __u32 cur_epoch,
 		      __u32 isn, __u32 tsecr, __u32 ts, __u32 *epoch_out,
@@ -157,7 +176,15 @@ static int ack_verify(__u64 seed, const struct flow *f, __u32 cur_epoch,
 		*epoch_out = epoch;
 	if (attrs_out)
 		*attrs_out = attrs9;
+	if (!key_installed(cur_epoch, epoch))
+		return 0;
 	return sg_cookie_mac_ok(mac, isn, tsecr, ts);
+}
+
+/* The ISN-only layout has no room for ECN: attributes as it carries them. */
+static __u32 nots_attrs(__u32 attrs9)
+{
+	return attrs9 & 0xff;
 }
 
 static const char *fam(const struct flow *f)
@@ -417,8 +444,9 @@ static struct sg_attrs attrs_set(unsigned int c)
 }
 
 /*
- * Mint every attribute set for one flow, key and epoch, and verify each
- * with the current epoch equal to the minting epoch, then one later.
+ * Mint every attribute set for one flow, key and epoch (without
+ * timestamps, the sets without ECN), and verify each with the current
+ * epoch one before, equal to and one after the minting epoch.
  */
 static int roundtrip_all_attrs(const char *name, __u64 seed, unsigned int fi,
 			       __u32 epoch, __u32 ts)
@@ -426,11 +454,14 @@ static int roundtrip_all_attrs(const char *name, __u64 seed, unsigned int fi,
 	const struct flow *f = &flows[fi];
 	unsigned int c;
 
-	for (c = 0; c < 2 * NR_ATTR_SETS; c++) {
-		struct sg_attrs a = attrs_set(c / 2), b;
+	for (c = 0; c < 3 * NR_ATTR_SETS; c++) {
+		struct sg_attrs a = attrs_set(c / 3), b;
 		__u32 attrs9 = sg_attrs_pack(&a), isn, tsval, ep2, attrs2;
-		__u32 cur = epoch + c % 2;
+		__u32 cur = epoch - 1 + c % 3;
 		int ok;
+
+		if (!ts && a.ecn)
+			continue;
 
 		mint(seed, f, epoch, attrs9, ts, &isn, &tsval);
 		ok = ack_verify(seed, f, cur, isn, tsval, ts, &ep2, &attrs2);
@@ -475,17 +506,26 @@ static void test_roundtrip(int v6, __u32 ts)
 
 static const __u32 attr_samples[] = { 0, 0x1ff, 0x0a5, 0x15a, 0x0f8 };
 
-/* Current epoch relative to the minting epoch E, verdict, decoded epoch. */
+/*
+ * Current epoch relative to the minting epoch E, verdict, decoded epoch.
+ * The two epoch bits say which of cur - 1, cur, cur + 1 and cur + 2 the
+ * cookie is from; cur + 2 never has a key installed.
+ */
 static const struct {
 	__u32 off;
 	int ok;
 	__u32 dec_off;
 } epoch_rules[] = {
 	{ 0, 1, 0 },	 /* current epoch: own key */
-	{ 1, 1, 0 },	 /* previous epoch: the low bit picks E */
-	{ 2, 0, 2 },	 /* too old: the decoder picks E + 2 */
-	{ 3, 0, 2 },	 /* too old: the decoder picks E + 2 */
-	{ -1u, 0, -2u }, /* from the future: the decoder picks E - 2 */
+	{ 1, 1, 0 },	 /* minted in the previous epoch */
+	{ -1u, 1, 0 },	 /* minted in the next epoch (a neighbour ahead) */
+	{ 2, 0, 4 },	 /* two old: read as cur + 2 = E + 4, no key */
+	{ -2u, 0, 0 },	 /* two ahead: read as cur + 2 = E, no key there */
+	{ 3, 0, 4 },	 /* read as cur + 1 = E + 4: another key and epoch */
+	{ -3u, 0, -4u }, /* read as cur - 1 = E - 4 */
+	{ 4, 0, 4 },	 /* read as cur = E + 4 */
+	{ -4u, 0, -4u }, /* read as cur = E - 4 */
+	{ 64, 0, 64 },	 /* a full key ring later: same slot, other epoch */
 };
 
 /* Mint sample cookies in epoch e and check them against epoch_rules[]. */
@@ -498,7 +538,7 @@ static int epoch_rules_one(const char *name, __u64 seed, unsigned int fi,
 	int ok;
 
 	for (ai = 0; ai < ARRAY_SIZE(attr_samples); ai++) {
-		attrs9 = attr_samples[ai];
+		attrs9 = ts ? attr_samples[ai] : nots_attrs(attr_samples[ai]);
 		mint(seed, f, e, attrs9, ts, &isn, &tsval);
 		for (r = 0; r < ARRAY_SIZE(epoch_rules); r++) {
 			cur = e + epoch_rules[r].off;
@@ -529,7 +569,7 @@ static void test_epoch_rules(__u32 ts)
 	char name[64];
 
 	snprintf(name, sizeof(name),
-		 "cookie_epoch_rules_cur_prev_ok_older_fail_%s",
+		 "cookie_epoch_rules_prev_cur_next_ok_others_fail_%s",
 		 ts ? "ts_layout" : "nots_layout");
 
 	for (si = 0; si < ARRAY_SIZE(key_seeds); si++)
@@ -605,7 +645,7 @@ static int flips_rejected(__u64 seed, const struct flow *f, __u32 cur,
 
 /*
  * Mint sample cookies in epoch e; each must verify with the current epoch
- * e and e + 1, and no single-bit change may verify.
+ * e - 1, e and e + 1, and no single-bit change may verify.
  */
 static int bit_flips_one(const char *name, __u64 seed, unsigned int fi, __u32 e,
 			 __u32 ts)
@@ -615,9 +655,10 @@ static int bit_flips_one(const char *name, __u64 seed, unsigned int fi, __u32 e,
 	unsigned int c;
 	char why[64];
 
-	for (c = 0; c < 2 * ARRAY_SIZE(attr_samples); c++) {
-		attrs9 = attr_samples[c / 2];
-		cur = e + c % 2;
+	for (c = 0; c < 3 * ARRAY_SIZE(attr_samples); c++) {
+		attrs9 = ts ? attr_samples[c / 3] :
+			      nots_attrs(attr_samples[c / 3]);
+		cur = e - 1 + c % 3;
 		mint(seed, f, e, attrs9, ts, &isn, &tsval);
 		if (!ack_verify(seed, f, cur, isn, tsval, ts, NULL, NULL)) {
 			sg_fail(name,
@@ -685,7 +726,7 @@ static int layout_binding_one(const char *name, __u64 seed, unsigned int fi,
 				ts_isn, ts_tsval);
 			return -1;
 		}
-		mint(seed, f, e, a, 0, &isn, &tsval);
+		mint(seed, f, e, nots_attrs(a), 0, &isn, &tsval);
 		tsecrs[0] = 0;
 		tsecrs[1] = a; /* low 9 bits equal the attrs */
 		tsecrs[2] = 0xdeadbe00 | a;
@@ -824,7 +865,11 @@ static void test_cookie_meta(void)
 }
 
 /*
- * The ISN/TSval layout of the header comment, and that sg_cookie_mac_ok
+ * The ISN/TSval layout, written out here:
+ *   no timestamps: ISN = e2 << 30 | attrs8 << 22 | mac[21:0]
+ *   timestamps:    ISN = e2 << 30 | mac[29:0],
+ *                  TSval = mac[54:32] << 9 | attrs9
+ * (e2 = epoch & 3, attrs8 = attrs9 without ECN), and that sg_cookie_mac_ok
  * compares exactly the MAC bits the cookie carries: a change to any carried
  * bit is caught, a change to any other MAC bit is not looked at.
  */
@@ -832,32 +877,33 @@ static void test_cookie_layout(void)
 {
 	static const char name[] =
 		"cookie_isn_tsval_bit_layout_and_mac_ok_bits";
+	/* 22 MAC bits without timestamps, 30 + 23 = 53 with them */
+	const __u64 carried0 = 0x3fffffULL;
+	const __u64 carried1 = 0x3fffffffULL | 0x7fffffULL << 32;
 	__u64 rng = 0x4c41594f;
 	unsigned int it, b;
 
 	for (it = 0; it < 4000; it++) {
 		__u64 mac = splitmix64(&rng);
 		__u32 e = (__u32)splitmix64(&rng);
-		__u32 a = (__u32)splitmix64(&rng) & SG_ATTR_MASK;
-		__u32 isn0 = sg_cookie_isn(mac, e, a, 0);
+		__u32 a = (__u32)splitmix64(&rng) & 0x1ff, a8 = a & 0xff;
+		__u32 isn0 = sg_cookie_isn(mac, e, a8, 0);
 		__u32 isn1 = sg_cookie_isn(mac, e, a, 1);
 		__u32 tsv = sg_cookie_tsval(mac, a);
-		__u64 carried0 = (1ULL << SG_MAC_BITS_NOTS) - 1;
-		__u64 carried1 = ((1ULL << SG_MAC_BITS_TS_ISN) - 1) |
-				 ((1ULL << SG_MAC_BITS_TS_TSVAL) - 1) << 32;
 
-		if (isn0 >> 31 != (e & 1) || ((isn0 >> 22) & 0x1ff) != a ||
-		    (isn0 & 0x3fffff) != (mac & 0x3fffff) ||
-		    sg_cookie_attrs(isn0, 0xffffffff, 0) != a) {
+		if (isn0 != ((e & 3) << 30 | a8 << 22 |
+			     ((__u32)mac & 0x3fffff)) ||
+		    sg_cookie_attrs(isn0, 0xffffffff, 0) != a8 ||
+		    sg_cookie_isn(mac, e, a | 0x100, 0) != isn0) {
 			sg_fail(name,
-				"no-ts: mac %#018llx epoch %#x attrs %#x -> isn %#x",
-				(unsigned long long)mac, e, a, isn0);
+				"no-ts: mac %#018llx epoch %#x attrs %#x -> isn %#x (ECN set: %#x), attrs back %#x",
+				(unsigned long long)mac, e, a8, isn0,
+				sg_cookie_isn(mac, e, a | 0x100, 0),
+				sg_cookie_attrs(isn0, 0xffffffff, 0));
 			return;
 		}
-		if (isn1 >> 31 != (e & 1) ||
-		    (isn1 & 0x7fffffff) != (mac & 0x7fffffff) ||
-		    (tsv & 0x1ff) != a ||
-		    tsv >> 9 != ((mac >> 32) & 0x7fffff) ||
+		if (isn1 != ((e & 3) << 30 | ((__u32)mac & 0x3fffffff)) ||
+		    tsv != ((((__u32)(mac >> 32)) & 0x7fffff) << 9 | a) ||
 		    sg_cookie_attrs(isn1, tsv, 1) != a) {
 			sg_fail(name,
 				"ts: mac %#018llx epoch %#x attrs %#x -> isn %#x tsval %#x",
@@ -887,6 +933,63 @@ static void test_cookie_layout(void)
 	sg_pass(name);
 }
 
+/*
+ * The epoch decoder: the cookie's two epoch bits name the one epoch of
+ * cur - 1, cur, cur + 1, cur + 2 with those low bits; every ISN, around
+ * every wrap of the epoch counter.
+ */
+static void test_cookie_epoch_decode(void)
+{
+	static const char name[] = "cookie_epoch_decoded_from_two_bits";
+	static const __u32 curs[] = { 0,	  1,	      2,
+				      3,	  4,	      99,
+				      100,	  0x3fffff,   0x400000,
+				      0x7fffffff, 0x80000000, 0xfffffffd,
+				      0xfffffffe, 0xffffffff };
+	__u64 rng = 0x45504f43;
+	unsigned int ci, it;
+
+	for (ci = 0; ci < ARRAY_SIZE(curs); ci++) {
+		for (it = 0; it < 256; it++) {
+			__u32 cur = curs[ci], isn = (__u32)splitmix64(&rng);
+			__u32 want = cur - 1, got;
+
+			while ((want & 3) != isn >> 30)
+				want++;
+			got = sg_cookie_epoch(isn, cur);
+			if (got == want)
+				continue;
+			sg_fail(name,
+				"isn %#x (epoch bits %u), current %#x: %#x, want %#x",
+				isn, isn >> 30, cur, got, want);
+			return;
+		}
+	}
+	sg_pass(name);
+}
+
+/*
+ * Without timestamps no ECN: an ACK without a timestamp option never
+ * decodes ECN, whatever its ISN.
+ */
+static void test_nots_no_ecn(void)
+{
+	static const char name[] = "cookie_nots_layout_never_decodes_ecn";
+	__u64 rng = 0x4e4f4543;
+	unsigned int it;
+
+	for (it = 0; it < 100000; it++) {
+		__u32 isn = it < 2 ? -(__u32)it : (__u32)splitmix64(&rng);
+		__u32 a = sg_cookie_attrs(isn, 0xffffffff, 0);
+
+		if (a & 0x100 || a != ((isn >> 22) & 0xff)) {
+			sg_fail(name, "isn %#x decodes to attrs %#x", isn, a);
+			return;
+		}
+	}
+	sg_pass(name);
+}
+
 int main(void)
 {
 	test_siphash_vectors();
@@ -907,5 +1010,7 @@ int main(void)
 	test_attrs_pack_unpack();
 	test_cookie_meta();
 	test_cookie_layout();
+	test_cookie_epoch_decode();
+	test_nots_no_ecn();
 	return sg_test_exit();
 }

@@ -100,6 +100,27 @@ int main(void)
 						"interface=\"eth0\"} 10\n"),
 			 "%s", b.data);
 	}
+	/* Each counter's own sample, with its own value, in its family. */
+	bad = -1;
+	for (st = 0; st < SG_STAT_MAX && bad < 0; st++) {
+		const char *reason, *f = sg_stat_metric(st, &reason);
+		char want[256];
+
+		if (!f)
+			continue;
+		if (reason)
+			snprintf(want, sizeof(want),
+				 "\n%s{interface=\"eth0\",reason=\"%s\"} %u\n",
+				 f, reason, 1000 + st);
+		else
+			snprintf(want, sizeof(want),
+				 "\n%s{interface=\"eth0\"} %u\n", f, 1000 + st);
+		if (!strstr(b.data, want))
+			bad = st;
+	}
+	SG_CHECK("every counter's value is rendered in its family", bad < 0,
+		 "counter %d (%s): no sample with its value", bad,
+		 bad >= 0 ? sg_counters[bad].name : "");
 	SG_CHECK("no key material is exported",
 		 !strstr(b.data, "k0") && !strstr(b.data, "secret"), "found");
 

@@ -6,7 +6,7 @@
  * headers (parse.h, cookie.h, csum.h, read-only) so the pieces are the
  * same code; maps.h comes along with parse.h and gives this object its own
  * copies of synguard's maps (only sg_ports is used, for the port check in
- * sg_parse, and sg_sources, for the LRU probe).
+ * sg_parse, and sg_sources, for the bucket probe).
  *
  * Return values tell the caller which path ran (the test-run retval):
  *
@@ -16,8 +16,10 @@
  *                segment with valid options, else XDP_ABORTED
  *   probe_mac    the cookie MAC (SipHash-2-4 over the 4-tuple, ISN, meta)
  *                for an untagged IPv4 or IPv6 TCP frame: XDP_PASS
- *   probe_lru    synguard's per-prefix sg_sources update with the
- *                reflection guard off (LRU hash lookup, /24 key): XDP_PASS
+ *   probe_src    synguard's per-prefix sg_sources update with the
+ *                reflection guard off, as sg_src_synack() does it: the
+ *                keyed hash of the /24 to a bucket of the array, the
+ *                coarse clock, the claim check, the counters: XDP_PASS
  *   probe_skc    bpf_skc_lookup_tcp + bpf_sk_release on the IPv4 4-tuple:
  *                XDP_PASS for an established socket, XDP_TX for a
  *                listener, XDP_DROP for none, XDP_ABORTED otherwise
@@ -41,6 +43,9 @@
 
 #define BENCH_ETH_P_IP 0x0800
 #define BENCH_ETH_P_IPV6 0x86DD
+/* The socket lookups' netns argument: the program's own namespace (not
+ * from vmlinux.h, which may lack the UAPI enum). */
+#define PROBE_CURRENT_NETNS ((__u64)-1)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -48,6 +53,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 struct sg_key probe_key = { 0xa5a5a5a55a5a5a5aULL, 0x1122334455667788ULL, 100,
 			    1 };
 __u32 probe_mask4 = 0x00ffffff; /* /24 in network order on little endian */
+__u64 probe_hkey = 0x9e3779b97f4a7c15ULL; /* sg_config.hkey[0] */
 __u64 probe_sink;
 __u8 probe_ttl = 64;
 
@@ -120,31 +126,42 @@ int probe_mac(struct xdp_md *ctx)
 }
 
 SEC("xdp")
-int probe_lru(struct xdp_md *ctx)
+int probe_src(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct iphdr *iph = data + sizeof(struct ethhdr);
-	struct sg_src_key k;
-	struct sg_src *src;
+	__u64 key = probe_hkey, k1 = key | 1, h, now;
+	struct sg_src_key k = {};
+	struct sg_src *b;
+	__u32 slot;
 
 	if ((void *)(iph + 1) > data_end)
 		return XDP_ABORTED;
 	k.family = 4;
 	k.addr[0] = iph->saddr & probe_mask4;
-	k.addr[1] = k.addr[2] = k.addr[3] = 0;
-	src = bpf_map_lookup_elem(&sg_sources, &k);
-	if (!src) {
-		struct sg_src n = { .epoch = 100 };
-
-		bpf_map_update_elem(&sg_sources, &k, &n, BPF_NOEXIST);
-		src = bpf_map_lookup_elem(&sg_sources, &k);
-		if (!src)
-			return XDP_ABORTED;
+	/* sg_hash() of an IPv4 prefix, top 16 bits: the bucket */
+	h = (__u64)(k.addr[0] ^ (__u32)(key >> 32)) * k1;
+	h ^= h >> 32;
+	slot = h >> 48;
+	b = bpf_map_lookup_elem(&sg_sources, &slot);
+	if (!b)
+		return XDP_ABORTED;
+	now = bpf_ktime_get_coarse_ns();
+	/* sg_src_claim(): the prefix's own bucket after the first packet */
+	if (b->key.family != k.family || b->key.addr[0] != k.addr[0] ||
+	    b->key.addr[1] || b->key.addr[2] || b->key.addr[3]) {
+		if (!b->key.family || 100 - b->epoch >= 2) {
+			b->key = k;
+			b->synack = b->ack_ok = b->limited = 0;
+			b->tokens = 0;
+			b->last_ns = now;
+			b->epoch = 100;
+		}
 	}
-	src->synack++;
-	if (src->epoch != 100)
-		src->epoch = 100;
+	b->synack++;
+	if (b->epoch != 100)
+		b->epoch = 100;
 	return XDP_PASS;
 }
 
@@ -166,7 +183,7 @@ int probe_skc(struct xdp_md *ctx)
 	t.ipv4.daddr = iph->daddr;
 	t.ipv4.sport = th->source;
 	t.ipv4.dport = th->dest;
-	sk = bpf_skc_lookup_tcp(ctx, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS,
+	sk = bpf_skc_lookup_tcp(ctx, &t, sizeof(t.ipv4), PROBE_CURRENT_NETNS,
 				0);
 	if (!sk)
 		return XDP_DROP;

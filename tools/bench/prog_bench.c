@@ -67,6 +67,7 @@
 
 #include "common.h"
 #include "cookie.h"
+#include "../../user/util.c"
 #include "pkt.h"
 #include "verify.h"
 #include "synguard.skel.h"
@@ -105,6 +106,7 @@ static struct sg_config bench_cfg = {
 	.prefix6 = 64,
 	.synack_rate = 0,
 	.synack_burst = 0,
+	.hkey = { 0x9e3779b97f4a7c15ULL, 0x6a09e667f3bcc909ULL },
 };
 
 /* Reflection guard on, never limiting: 1e9 SYN-ACKs/s per prefix, and a
@@ -116,6 +118,8 @@ static const struct sg_key key99 = { 0x0706050403020100ULL,
 				     0x0f0e0d0c0b0a0908ULL, 99, 1 };
 static const struct sg_key key100 = { 0xa5a5a5a55a5a5a5aULL,
 				      0x1122334455667788ULL, 100, 1 };
+static const struct sg_key key101 = { 0x0101010110101010ULL,
+				      0x8877665544332211ULL, 101, 1 };
 
 /* wrap.bpf.c's map value. */
 struct bench_frame {
@@ -222,6 +226,9 @@ static void set_config(__u32 rate, __u32 burst)
 	installed = 1;
 	bench_cfg.synack_rate = rate;
 	bench_cfg.synack_burst = burst;
+	/* the refill the daemon computes for that rate and depth */
+	sg_bucket_params(rate, burst, &bench_cfg.synack_mul,
+			 &bench_cfg.synack_cap_ns);
 	if (map_set(sg->maps.sg_config, 0, &bench_cfg, sizeof(bench_cfg)))
 		die("sg_config: %s", strerror(errno));
 }
@@ -248,9 +255,13 @@ static void setup_synguard(void)
 	bench_cfg.mask6[1] = 0xffffffffu;
 	set_config(0, 0);
 	set_port_bits(sg->maps.sg_ports);
-	if (map_set(sg->maps.sg_keys, CUR_EPOCH & 3, &key100, sizeof(key100)) ||
-	    map_set(sg->maps.sg_keys, (CUR_EPOCH - 1) & 3, &key99,
+	/* The daemon's key ring: previous, current and next epoch. */
+	if (map_set(sg->maps.sg_keys, CUR_EPOCH % SG_KEY_SLOTS, &key100,
+		    sizeof(key100)) ||
+	    map_set(sg->maps.sg_keys, (CUR_EPOCH - 1) % SG_KEY_SLOTS, &key99,
 		    sizeof(key99)) ||
+	    map_set(sg->maps.sg_keys, (CUR_EPOCH + 1) % SG_KEY_SLOTS, &key101,
+		    sizeof(key101)) ||
 	    map_set(sg->maps.sg_epoch, 0, &es, sizeof(es)))
 		die("keys/epoch: %s", strerror(errno));
 }
@@ -1047,11 +1058,11 @@ static void build_frames(void)
 	spec_ts(&s, 0x0badf00d, sa.tsval);
 	build(&ack_ok, &s, "valid-cookie ACK");
 
-	/* A forged one: random cookie (its epoch bit the current epoch's, so
-	 * the full MAC check runs with the current key) and random TSecr. */
+	/* A forged one: random cookie (its epoch bits the current epoch's,
+	 * so the full MAC check runs with the current key) and random TSecr. */
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		die("getrandom: %s", strerror(errno));
-	s.ack = ((rnd[0] & 0x7fffffffu) | (CUR_EPOCH & 1u) << 31) + 1;
+	s.ack = ((rnd[0] & 0x3fffffffu) | (CUR_EPOCH & 3u) << 30) + 1;
 	spec_ts(&s, 0x0badf00d, rnd[1]);
 	build(&ack_bad, &s, "invalid-cookie ACK");
 
@@ -1160,7 +1171,7 @@ enum {
 	P_PARSE_ACK,
 	P_MAC4,
 	P_MAC6,
-	P_LRU,
+	P_SRC,
 	P_SKC_EST,
 	P_SKC_LISTEN,
 	P_IP_RELOAD,
@@ -1179,8 +1190,8 @@ static struct probe probes[NPROBES] = {
 		     "IPv4 Linux SYN", -1, &syn4l, XDP_PASS },
 	[P_MAC6] = { "cookie MAC, IPv6 (SipHash-2-4, 6 blocks)",
 		     "IPv6 Linux SYN", -1, &syn6l, XDP_PASS },
-	[P_LRU] = { "sg_sources LRU update (guard off)", "IPv4 Linux SYN", -1,
-		    &syn4l, XDP_PASS },
+	[P_SRC] = { "sg_sources bucket update (guard off)", "IPv4 Linux SYN",
+		    -1, &syn4l, XDP_PASS },
 	[P_SKC_EST] = { "bpf_skc_lookup_tcp + release, established",
 			"established ACK", -1, &ack_est, XDP_PASS },
 	[P_SKC_LISTEN] = { "bpf_skc_lookup_tcp + release, listener",
@@ -1198,7 +1209,7 @@ static void probe_fds(void)
 	probes[P_PARSE_ACK].fd = bpf_program__fd(pr->progs.probe_parse);
 	probes[P_MAC4].fd = bpf_program__fd(pr->progs.probe_mac);
 	probes[P_MAC6].fd = bpf_program__fd(pr->progs.probe_mac);
-	probes[P_LRU].fd = bpf_program__fd(pr->progs.probe_lru);
+	probes[P_SRC].fd = bpf_program__fd(pr->progs.probe_src);
 	probes[P_SKC_EST].fd = bpf_program__fd(pr->progs.probe_skc);
 	probes[P_SKC_LISTEN].fd = bpf_program__fd(pr->progs.probe_skc);
 	probes[P_IP_RELOAD].fd = bpf_program__fd(pr->progs.probe_ip_reload);
@@ -1359,7 +1370,7 @@ static void report_dominates(void)
 	     "approximate):\n\n");
 	k = &classes[C_SYN4L];
 	if (k->done && probes[P_PARSE_SYN].done && probes[P_MAC4].done &&
-	    probes[P_LRU].done) {
+	    probes[P_SRC].done) {
 		over = k->med - floor_med(k, S_SWAP);
 		budget = (TARGET_SYN_SWAP - 1) * floor_med(k, S_SWAP);
 		emit("- %s: %.1f ns above the swap+TX floor; the %.1f× target "
@@ -1368,8 +1379,8 @@ static void report_dominates(void)
 		rest = over;
 		rest -= piece("cookie MAC (SipHash-2-4)", P_MAC4, k, over);
 		rest -= piece("parse + TCP option walk", P_PARSE_SYN, k, over);
-		rest -= piece("sg_sources per-prefix update (LRU hash)", P_LRU,
-			      k, over);
+		rest -= piece("sg_sources per-prefix update (bucket array)",
+			      P_SRC, k, over);
 		rest_line("SYN-ACK build and checksums, counters, "
 			  "config/epoch/key lookups",
 			  rest, over);

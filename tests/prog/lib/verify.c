@@ -70,6 +70,8 @@ static int parse_opts(struct sg_frame *f)
 			f->has_ts = 1;
 			f->tsval = rd32(o + i + 2);
 			f->tsecr = rd32(o + i + 6);
+		} else if (kind == 19 || kind == 29) {
+			f->has_auth = 1;
 		}
 		i += len;
 	}

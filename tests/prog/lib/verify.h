@@ -54,6 +54,7 @@ struct sg_frame {
 	__u32 paylen;
 	/* options, parsed as Linux does (wrong lengths ignored) */
 	__u8 has_mss, has_ws, sackok, has_ts;
+	__u8 has_auth; /* a TCP-MD5 (19) or TCP-AO (29) option */
 	__u16 mss;
 	__u8 ws;
 	__u32 tsval;
