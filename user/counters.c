@@ -55,7 +55,7 @@ const struct sg_counter_desc sg_counters[] = {
 	[SG_E_SYN_PAYLOAD] = { "syn_payload",
 			       "SYN carried data (Fast Open), data dropped" },
 	[SG_E_COOKIE_PREV_EPOCH] = { "cookie_prev_epoch",
-				     "valid cookie from the previous epoch" },
+				     "valid cookie from the previous or next epoch" },
 	[SG_E_HANDOFF_OK] = { "handoff_ok",
 			      "connection handed to the kernel (TC)" },
 	[SG_E_HANDOFF_NO_LISTENER] = { "handoff_no_listener",

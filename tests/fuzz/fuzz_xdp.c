@@ -53,8 +53,8 @@
  *       exact; no cookie decision for a frame with TCP-MD5/AO;
  *   I9  pass_port only for unprotected ports, pass_flags / drop_bad_flags
  *       only for the flag combinations the README's table names,
- *       pass_not_local exactly for SYNs to multicast/broadcast or from
- *       impossible sources (written out here), pass_tcp_auth only with a
+ *       pass_not_local exactly for SYNs and ACKs to multicast/broadcast
+ *       or from impossible sources (written out here), pass_tcp_auth only with a
  *       TCP-MD5/AO option.
  *
  * Extra libFuzzer features: the harness cannot see coverage inside the BPF
@@ -715,9 +715,9 @@ static void check_counters(struct run *r)
 		bad("syn_payload without a SYN-ACK");
 	if (r->delta[SG_E_COOKIE_PREV_EPOCH] && r->stat != SG_V_PASS_COOKIE_OK)
 		bad("cookie_prev_epoch without a valid cookie");
-	/* The SYN path counts every SYN it sees, and ends in one of these. */
-	if ((r->stat == SG_V_TX_SYNACK || r->stat == SG_V_PASS_NOT_LOCAL) &&
-	    r->delta[SG_E_SYN_RX] != 1)
+	/* The SYN path counts every SYN it sees (pass_not_local: in
+	 * check_run, which knows whether it was a SYN). */
+	if (r->stat == SG_V_TX_SYNACK && r->delta[SG_E_SYN_RX] != 1)
 		bad("counter %d without syn_rx", r->stat);
 	if (r->delta[SG_E_SYN_RX] && r->stat != SG_V_TX_SYNACK &&
 	    r->stat != SG_V_PASS_NOT_LOCAL && r->stat != SG_V_PASS_TCP_AUTH)
@@ -929,20 +929,33 @@ static void check_run(struct run *r, const struct pkt *in)
 			bad("drop_bad_flags for flags 0x%02x", c.flags);
 		break;
 	case SG_V_PASS_NOT_LOCAL:
+		/* The ACK path passes what is not ours before it reads the
+		 * options: bad options are no objection there. */
+		if (!in_ok && !strcmp(pwhy, "malformed TCP options") &&
+		    !(c.flags & TH_SYN))
+			break;
 		if (!in_ok)
 			bad("pass_not_local for a frame the independent parser "
-			    "rejects");
-		else if (!(c.flags & TH_SYN) || (c.flags & TH_ACK) ||
-			 !port_protected(c.dport) || !doc_martian(in->data, &c))
+			    "rejects (%s)",
+			    pwhy);
+		else if (!port_protected(c.dport) ||
+			 !doc_martian(in->data, &c) || (c.flags & TH_RST) ||
+			 ((c.flags & TH_SYN) &&
+			  (c.flags & (TH_ACK | TH_FIN))) ||
+			 !(c.flags & (TH_SYN | TH_ACK)))
+			/* A SYN, or an ACK on its way to the cookie check. */
 			bad("pass_not_local for flags 0x%02x, port %u, not "
 			    "multicast or impossible",
 			    c.flags, c.dport);
+		else if (r->delta[SG_E_SYN_RX] != !!(c.flags & TH_SYN))
+			bad("pass_not_local for flags 0x%02x with syn_rx +%lld",
+			    c.flags, (long long)r->delta[SG_E_SYN_RX]);
 		break;
 	case SG_V_PASS_TCP_AUTH:
 		if (!in_ok || !c.has_auth)
 			bad("pass_tcp_auth without a TCP-MD5/AO option");
-		else if (doc_martian(in->data, &c) && (c.flags & TH_SYN))
-			bad("pass_tcp_auth for a SYN that is not ours");
+		else if (doc_martian(in->data, &c))
+			bad("pass_tcp_auth for a segment that is not ours");
 		break;
 	}
 	/* Not ours: a SYN of the kind synguard answers can end only so. */

@@ -1865,9 +1865,10 @@ static const struct dec_fix martian_fixes[] = {
 	DFIX("martian/syn6_dst_ff05::1:3_multicast", NOT_LOCAL, SYN6(443),
 	     .dst_ip =
 		     IP6(0xff, 0x05, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3)),
-	/* The check is the SYN path's: ACKs go on to the cookie check. */
-	DFIX("martian/ack4_src_127.0.0.1_cookie_checked",
-	     DDROP(SG_V_DROP_COOKIE_BAD), TCP4(80, TH_ACK), SRC4(127, 0, 0, 1)),
+	/* ACKs from impossible sources are the kernel's too (it drops
+	 * martians): passed before any socket lookup or cookie check. */
+	DFIX("martian/ack4_src_127.0.0.1_not_local", DPASS(SG_V_PASS_NOT_LOCAL),
+	     TCP4(80, TH_ACK), SRC4(127, 0, 0, 1)),
 	/* Before the option walk's verdicts: a martian with TCP-MD5. */
 	DFIX("martian/syn4_src_127.0.0.1_tcp_md5", NOT_LOCAL, TCP4(80, TH_SYN),
 	     SRC4(127, 0, 0, 1),
@@ -1964,10 +1965,11 @@ static const struct dec_fix local_fixes[] = {
 	     TCP6(8443, TH_ACK | TH_PSH), .paylen = 64),
 	DFIX("local/ack4_mptcp_8443_ts", DPASS(SG_V_PASS_MPTCP),
 	     TCP4(8443, TH_ACK), PKT_OPTS(1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8)),
-	/* Other ACKs are checked: a listener's port, a port without one. */
+	/* An ACK to a listener's port is checked; one to a port nothing
+	 * listens on here (a DNAT'd service's) is the kernel's. */
 	DFIX("local/ack4_port80_cookie_checked", DDROP(SG_V_DROP_COOKIE_BAD),
 	     TCP4(80, TH_ACK)),
-	DFIX("local/ack6_port8080_cookie_checked", DDROP(SG_V_DROP_COOKIE_BAD),
+	DFIX("local/ack6_port8080_no_listener", DPASS(SG_V_PASS_NO_LISTENER),
 	     TCP6(8080, TH_ACK)),
 	/* Impossible sources first, whatever the sets say. */
 	DFIX("local/syn4_src_127.0.0.1_local_dst", NOT_LOCAL, SYN4(80),
