@@ -40,6 +40,8 @@
 #define SG_BADCK_SLOTS 65536 /* buckets of the bad-cookie limiter (2^16) */
 #define SG_LOCAL_MAX 4096    /* local addresses per family */
 #define SG_HANDED_MAX 65536  /* 4-tuples recently handed to the kernel */
+#define SG_LOCAL_LIST 8	     /* local IPv4 addresses kept in sg_config */
+#define SG_LOCAL_LIST6 4     /* local IPv6 addresses kept in sg_config */
 
 #define SG_MSS_TABLE_LEN 8 /* entries per family; the index takes 3 bits */
 #define SG_KEY_SLOTS 64	   /* key ring indexed by epoch & 63 */
@@ -125,6 +127,16 @@ struct sg_config {
 	 * sg_badck (random per daemon start; odd): sources cannot aim at
 	 * each other's slots. */
 	__u64 hkey[2];
+	/*
+	 * This namespace's addresses as a short list when there are few
+	 * (most servers): compared in place, no hash lookup. 1 to
+	 * SG_LOCAL_LIST(6) entries; 0 or a larger count means "see
+	 * sg_local4/6".
+	 */
+	__u32 nlocal4;
+	__u32 nlocal6;
+	__u32 local4[SG_LOCAL_LIST];
+	__u32 local6[SG_LOCAL_LIST6][4];
 };
 
 /* sg_local6 key: an IPv6 address, network order. */

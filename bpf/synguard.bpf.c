@@ -197,15 +197,20 @@ static __always_inline void sg_recent_mark(const struct sg_srcid *id,
 	}
 }
 
-/* Was this very source seen within @window epochs? */
-static __always_inline int sg_recent_seen(const struct sg_srcid *id,
-					  __u32 epoch, __u32 window)
+/* Epoch + 1 of this very source's last sighting, 0 for none. */
+static __always_inline __u32 sg_recent_get(const struct sg_srcid *id)
 {
 	__u32 slot = id->recent_slot;
 	struct sg_seen *r = bpf_map_lookup_elem(&sg_recent, &slot);
 
-	return r && r->epoch1 && r->fp == id->fp &&
-	       epoch + 1 - r->epoch1 < window;
+	return r && r->fp == id->fp ? r->epoch1 : 0;
+}
+
+/* Was the source (last seen at @seen, sg_recent_get) seen within @window
+ * epochs of @epoch? */
+static __always_inline int sg_seen_within(__u32 seen, __u32 epoch, __u32 window)
+{
+	return seen && epoch + 1 - seen < window;
 }
 
 /* The segment's 4-tuple as the socket lookup helpers take it; its size. */
@@ -357,7 +362,7 @@ static __always_inline int sg_syn_kernel(struct xdp_md *ctx, struct sg_pkt *pkt,
 static __always_inline int sg_syn_own(struct xdp_md *ctx, struct sg_pkt *pkt,
 				      const struct sg_config *cfg,
 				      const struct sg_opts *o, __u32 cisn,
-				      __u32 epoch, const struct sg_srcid *id,
+				      __u32 epoch, __u32 seen,
 				      struct sg_synack *r)
 {
 	struct sg_mac_args ma = {};
@@ -392,7 +397,7 @@ static __always_inline int sg_syn_own(struct xdp_md *ctx, struct sg_pkt *pkt,
 	 * SYN-ACK would lead to an ACK the TIME_WAIT socket swallows. Only
 	 * recently seen sources pay for the lookup.
 	 */
-	if (cfg->tw_epochs && sg_recent_seen(id, epoch, cfg->tw_epochs)) {
+	if (cfg->tw_epochs && sg_seen_within(seen, epoch, cfg->tw_epochs)) {
 		int st = sg_sk_state(ctx, pkt);
 
 		if (st >= 0 && st != BPF_TCP_LISTEN)
@@ -729,6 +734,48 @@ static __always_inline int sg_martian(const struct sg_pkt *pkt)
 	       (pkt->saddr[3] == 0 || pkt->saddr[3] == bpf_htonl(1));
 }
 
+/* 1 when @x is 0, branch-free (a branch per entry would multiply the
+ * verifier's states by the list's length). */
+static __always_inline __u32 sg_zero(__u32 x)
+{
+	return ((x | (0u - x)) >> 31) ^ 1;
+}
+
+/*
+ * Is the destination one of this namespace's addresses? A global
+ * function: verified once, whatever the paths into it.
+ */
+__attribute__((noinline)) int sg_is_local(const struct sg_pkt *pkt,
+					  const struct sg_config *cfg)
+{
+	__u32 i, n, hit = 0;
+
+	if (!pkt || !cfg)
+		return 0;
+	if (!pkt->v6) {
+		n = cfg->nlocal4;
+		if (n - 1 >= SG_LOCAL_LIST) /* 0, or too many for the list */
+			return !!bpf_map_lookup_elem(&sg_local4,
+						     &pkt->daddr[0]);
+#pragma unroll
+		for (i = 0; i < SG_LOCAL_LIST; i++)
+			hit |= sg_zero(cfg->local4[i] ^ pkt->daddr[0]) &
+			       ((i - n) >> 31); /* i < n */
+		return hit;
+	}
+	n = cfg->nlocal6;
+	if (n - 1 >= SG_LOCAL_LIST6)
+		return !!bpf_map_lookup_elem(&sg_local6, pkt->daddr);
+#pragma unroll
+	for (i = 0; i < SG_LOCAL_LIST6; i++)
+		hit |= sg_zero((cfg->local6[i][0] ^ pkt->daddr[0]) |
+			       (cfg->local6[i][1] ^ pkt->daddr[1]) |
+			       (cfg->local6[i][2] ^ pkt->daddr[2]) |
+			       (cfg->local6[i][3] ^ pkt->daddr[3])) &
+		       ((i - n) >> 31);
+	return hit;
+}
+
 /*
  * Is the SYN for a listener of ours? Destination one of this namespace's
  * addresses, and something listening on the port; not an MPTCP listener
@@ -746,8 +793,7 @@ static __always_inline int sg_not_ours(const struct sg_pkt *pkt,
 		return SG_V_PASS_NOT_LOCAL;
 	if (!(cfg->flags & SG_CFG_LOCAL))
 		return 0;
-	if (pkt->v6 ? !bpf_map_lookup_elem(&sg_local6, pkt->daddr) :
-		      !bpf_map_lookup_elem(&sg_local4, &pkt->daddr[0]))
+	if (!sg_is_local(pkt, cfg))
 		return SG_V_PASS_NOT_LOCAL;
 	port = bpf_ntohs((__u16)(pkt->ports >> 16));
 	idx = port >> 5;
@@ -769,7 +815,7 @@ static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
 	struct sg_epoch_state *es;
 	struct sg_srcid id;
 	struct tcphdr *th;
-	__u32 cisn, epoch, zero = 0;
+	__u32 cisn, epoch, seen, zero = 0;
 	int v;
 
 	th = data + sg_l4off(pkt);
@@ -796,15 +842,16 @@ static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
 		return sg_verdict(SG_V_PASS_NOT_ENGAGED, XDP_PASS);
 
 	sg_srcid(pkt, cfg, &id);
+	seen = sg_recent_get(&id); /* one lookup for the guard and TIME_WAIT */
 	v = sg_src_synack(pkt, cfg, epoch,
-			  sg_recent_seen(&id, epoch, cfg->tw_epochs + 2));
+			  sg_seen_within(seen, epoch, cfg->tw_epochs + 2));
 	if (v)
 		return sg_verdict(v, XDP_DROP);
 
 	if (sg_engine == SG_ENGINE_KERNEL)
 		v = sg_syn_kernel(ctx, pkt, cfg, o, &r);
 	else
-		v = sg_syn_own(ctx, pkt, cfg, o, cisn, epoch, &id, &r);
+		v = sg_syn_own(ctx, pkt, cfg, o, cisn, epoch, seen, &r);
 	if (v != SG_PARSE_TCP)
 		return sg_verdict(v, sg_stat_kind(v) == SG_KIND_DROP ?
 					     XDP_DROP :
@@ -1056,6 +1103,49 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 	return sg_verdict(SG_V_PASS_COOKIE_OK, XDP_PASS);
 }
 
+/*
+ * The option layouts most SYNs carry, recognised by whole-word compares
+ * instead of the general walk (sg_parse_opts): 1 with @o filled when the
+ * SYN's options are exactly one of them, 0 to walk.
+ *   Linux:   MSS, SACK-permitted, timestamps, NOP, window scale (20 bytes)
+ *   Windows: MSS, NOP, window scale, NOP, NOP, SACK-permitted (12 bytes)
+ * Loads are little-endian words of the wire bytes.
+ */
+static __always_inline int sg_syn_opts_fast(void *data, void *data_end,
+					    const struct sg_pkt *pkt,
+					    struct sg_opts *o)
+{
+	__u32 optlen = pkt->doff - sizeof(struct tcphdr);
+	__u32 *w = data + sg_l4off(pkt) + sizeof(struct tcphdr);
+	__u32 ws;
+
+	if (optlen == 20) {
+		if ((void *)(w + 5) > data_end)
+			return 0;
+		if ((w[0] & 0xffff) != 0x0402 || w[1] != 0x0a080204 ||
+		    (w[4] & 0xffffff) != 0x030301)
+			return 0;
+		o->ts = 1;
+		o->tsval = bpf_ntohl(w[2]);
+		o->tsecr = bpf_ntohl(w[3]);
+		ws = w[4] >> 24;
+	} else if (optlen == 12) {
+		if ((void *)(w + 3) > data_end)
+			return 0;
+		if ((w[0] & 0xffff) != 0x0402 ||
+		    (w[1] & 0xffffff) != 0x030301 || w[2] != 0x02040101)
+			return 0;
+		ws = w[1] >> 24;
+	} else {
+		return 0;
+	}
+	o->mss = bpf_ntohs((__u16)(w[0] >> 16));
+	o->sack = 1;
+	o->has_ws = 1;
+	o->wscale = ws > SG_WSCALE_MAX ? SG_WSCALE_MAX : ws;
+	return 1;
+}
+
 static __always_inline int sg_xdp(struct xdp_md *ctx,
 				  const struct sg_config *cfg)
 {
@@ -1085,7 +1175,8 @@ static __always_inline int sg_xdp(struct xdp_md *ctx,
 		return sg_verdict(SG_V_PASS_FLAGS, XDP_PASS);
 
 	if (fl & SG_TCP_SYN) {
-		if (sg_parse_opts(ctx, pkt.l4off + sizeof(struct tcphdr),
+		if (!sg_syn_opts_fast(data, data_end, &pkt, &o) &&
+		    sg_parse_opts(ctx, pkt.l4off + sizeof(struct tcphdr),
 				  pkt.doff - sizeof(struct tcphdr), &o))
 			return sg_verdict(SG_V_DROP_BAD_OPTION, XDP_DROP);
 		return sg_syn(ctx, &pkt, cfg, &o);

@@ -788,9 +788,15 @@ static int config_write(struct daemon *d, struct sg_config *cfg)
 	__u32 zero = 0;
 
 	if (!bpf_map__lookup_elem(d->l.skel->maps.sg_config, &zero,
-				  sizeof(zero), &cur, sizeof(cur), 0))
+				  sizeof(zero), &cur, sizeof(cur), 0)) {
 		cfg->flags = (cfg->flags & ~SG_CFG_RUNTIME) |
 			     (cur.flags & SG_CFG_RUNTIME);
+		/* The daemon's view of the namespace, kept by tick(). */
+		cfg->nlocal4 = cur.nlocal4;
+		cfg->nlocal6 = cur.nlocal6;
+		memcpy(cfg->local4, cur.local4, sizeof(cfg->local4));
+		memcpy(cfg->local6, cur.local6, sizeof(cfg->local6));
+	}
 	return map_set(d->l.skel->maps.sg_config, 0, cfg, sizeof(*cfg));
 }
 
@@ -807,6 +813,43 @@ static int config_flags(struct daemon *d, __u32 set, __u32 clear)
 	cur.flags = (cur.flags | set) & ~clear;
 	if (cur.flags == was)
 		return 0;
+	return map_set(d->l.skel->maps.sg_config, 0, &cur, sizeof(cur));
+}
+
+/*
+ * Copy a few local addresses from sg_local4/6 into the config, where the
+ * program compares them in place (no hash lookup per SYN); more than fit
+ * leave it to the maps.
+ */
+static int local_list(struct daemon *d)
+{
+	int fd4 = bpf_map__fd(d->l.skel->maps.sg_local4);
+	int fd6 = bpf_map__fd(d->l.skel->maps.sg_local6);
+	struct sg_config cur;
+	__u32 zero = 0, n4 = 0, n6 = 0, k4, prev4;
+	struct sg_in6 k6, prev6;
+	int first;
+
+	if (bpf_map__lookup_elem(d->l.skel->maps.sg_config, &zero, sizeof(zero),
+				 &cur, sizeof(cur), 0))
+		return -errno;
+	memset(cur.local4, 0, sizeof(cur.local4));
+	memset(cur.local6, 0, sizeof(cur.local6));
+	for (first = 1; !bpf_map_get_next_key(fd4, first ? NULL : &prev4, &k4);
+	     first = 0, prev4 = k4) {
+		if (n4 < SG_LOCAL_LIST)
+			cur.local4[n4] = k4;
+		n4++;
+	}
+	for (first = 1; !bpf_map_get_next_key(fd6, first ? NULL : &prev6, &k6);
+	     first = 0, prev6 = k6) {
+		if (n6 < SG_LOCAL_LIST6)
+			memcpy(cur.local6[n6], k6.addr, sizeof(k6.addr));
+		n6++;
+	}
+	/* A count past the list (or 0) sends the program to the maps. */
+	cur.nlocal4 = n4 <= SG_LOCAL_LIST ? n4 : SG_LOCAL_LIST + 1;
+	cur.nlocal6 = n6 <= SG_LOCAL_LIST6 ? n6 : SG_LOCAL_LIST6 + 1;
 	return map_set(d->l.skel->maps.sg_config, 0, &cur, sizeof(cur));
 }
 
@@ -1005,6 +1048,8 @@ static void tick(struct daemon *d, int forced)
 			d->ns, bpf_map__fd(d->l.skel->maps.sg_local4),
 			bpf_map__fd(d->l.skel->maps.sg_local6),
 			bpf_map__fd(d->l.skel->maps.sg_lports), &st);
+		if (!err && (!d->local_ready || st.added || st.removed))
+			err = local_list(d);
 		if (!err && !d->local_ready &&
 		    !config_flags(d, SG_CFG_LOCAL, 0)) {
 			d->local_ready = 1;
