@@ -103,6 +103,7 @@ def main():
             if not lines:
                 why = next((l.split(": ", 2)[-1] for l in load
                             if f"shipped header, engine {engine}:" in l), "not run")
+                why = why.replace("refused here, as expected: ", "refused: ")
                 rows.append((desc, engine, "no", "no", "", "", "", why))
                 continue
             rows.append((desc, engine, mode_state(lines, engine, "native"),

@@ -23,11 +23,15 @@ suite=$1
 dir=$(mkdir -p "$2" && cd "$2" && pwd)
 base=${suite%%-*} # bookworm-backports -> bookworm
 
-# The mirror serving the base suite's main component on this machine.
-uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 2>/dev/null |
-	awk -v r="$base" '$2 == r && $3 == "main" { print $1; exit }')
+# The Debian mirror this machine uses: the one serving the base suite's
+# main component, else the one serving this machine's own release (the
+# archive holds the other suites too).
+targets=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 2>/dev/null)
+uri=$(awk -v r="$base" '$2 == r && $3 == "main" { print $1; exit }' <<<"$targets")
+[ -n "$uri" ] || uri=$(awk -v r="$(. /etc/os-release && echo "$VERSION_CODENAME")" \
+	'$2 == r && $3 == "main" { print $1; exit }' <<<"$targets")
 if [ -z "$uri" ]; then
-	echo "fetch-kernel: no apt source for Debian '$base' main on this machine" >&2
+	echo "fetch-kernel: no Debian apt source on this machine to fetch '$suite' from" >&2
 	exit 1
 fi
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
