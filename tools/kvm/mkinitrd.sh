@@ -94,7 +94,10 @@ if [ "$(arg sginit)" = systemd ]; then
 		$B ln -sf /dev/null $S/$u
 	done
 	printf '[Unit]\nDescription=synguard VM job\nRequires=sgjob.service\nAfter=sgjob.service\nAllowIsolate=yes\n' >$S/sgjob.target
-	printf '[Unit]\nDescription=synguard VM job %s\nAfter=basic.target systemd-udev-settle.service\n[Service]\nType=oneshot\nEnvironment=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb\nStandardOutput=tty\nStandardError=tty\nTTYPath=/dev/ttyS0\nTimeoutStartSec=infinity\nExecStart=/bin/bash -c "cd %s && bash %s; echo SGRC=$$?"\nSuccessAction=poweroff-force\nFailureAction=poweroff-force\n' \
+	# SuccessAction= and FailureAction= belong to [Unit]: under
+	# [Service] systemd ignores them (a warning nobody sees) and the
+	# guest stays up after the job until vm.sh's timeout.
+	printf '[Unit]\nDescription=synguard VM job %s\nAfter=basic.target systemd-udev-settle.service\nSuccessAction=poweroff-force\nFailureAction=poweroff-force\n[Service]\nType=oneshot\nEnvironment=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb\nStandardOutput=tty\nStandardError=tty\nTTYPath=/dev/ttyS0\nTimeoutStartSec=infinity\nExecStart=/bin/bash -c "cd %s && bash %s; echo SGRC=$$?"\n' \
 		"$JOB" "$REPO" "$JOB" >$S/sgjob.service
 	$B umount /proc
 	exec $B switch_root $N /lib/systemd/systemd
