@@ -84,6 +84,10 @@ if [ "$(arg sginit)" = systemd ]; then
 	# The host may be a container: a guest systemd that saw its marker
 	# would ignore the kernel command line (systemd.unit=).
 	$B rm -f $N/.dockerenv $N/run/.containerenv
+	# A container image's policy-rc.d (exit 101: "no service actions")
+	# would keep maintainer scripts from starting and stopping units in
+	# this booted system.
+	$B rm -f $N/usr/sbin/policy-rc.d
 	S=$N/etc/systemd/system
 	$B mkdir -p $S
 	# Timers that would start maintenance jobs in the guest; boot-time
