@@ -6,8 +6,9 @@
 # deb`: lintian must report no error), boot Debian 12's kernel under qemu
 # with systemd as PID 1 on an overlay of this machine's root
 # (tools/kvm/vm.sh, VM_INIT=systemd), and in there run tests/pkg/vm_job.sh:
-# dpkg -i, the unit on a veth, the journal, the HTTP process, /metrics,
-# the watchdog, stop, purge with the service running, nothing left behind.
+# dpkg -i, the unit on a veth, its sandbox, the journal, the HTTP process,
+# connections through XDP, /metrics, the watchdog, stop, a failed instance,
+# purge with the service running, nothing left behind.
 #
 # Environment: PKG_SUITE (default bookworm: the kernel Debian 12 runs),
 # VM_TIMEOUT (default 600 s).
@@ -29,6 +30,12 @@ else
 	echo "FAIL: package: make deb: $(tail -n 15 <<<"$out")"
 	exit 0
 fi
+# The client's XDP_PASS program (tests/pkg/vm_job.sh), built here rather
+# than under emulation.
+if ! got=$(. tests/e2e/lib.sh && e2e_xdp_peer_obj 2>&1); then
+	echo "FAIL: package: xdp_peer: $got"
+	exit 0
+fi
 t1=$(date +%s)
 if ! got=$(tools/kvm/fetch-kernel.sh "${PKG_SUITE:-bookworm}" "$KDIR" 2>&1); then
 	echo "FAIL: package: kernel: $got"
@@ -42,7 +49,7 @@ rc=$?
 t3=$(date +%s)
 tr -d '\r' <"$KDIR/console-package.log" | grep -E '^(PASS|FAIL|SKIP): '
 n=$(tr -d '\r' <"$KDIR/console-package.log" | grep -cE '^(PASS|FAIL): package: ')
-if [ "$rc" != 0 ] || [ "$n" -lt 15 ]; then
+if [ "$rc" != 0 ] || [ "$n" -lt 19 ]; then # vm_job.sh has 19 checks
 	echo "FAIL: package: the guest ended with $rc after $n checks (console: $KDIR/console-package.log)"
 	tr -d '\r' <"$KDIR/console-package.log" | tail -n 25 | sed 's/^/    /'
 fi

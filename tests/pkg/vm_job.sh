@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# The package test's guest half (tests/pkg/test_package.sh boots it under
+# The package test's guest half (tests/pkg/package.sh boots it under
 # systemd, tools/kvm/vm.sh VM_INIT=systemd): install the .deb, run
 # synguard@sgpkg0.service on a veth whose peer is in a namespace, check
-# what systemd, the journal, the kernel and /metrics say, purge, and check
-# that nothing is left. One PASS/FAIL line per check.
+# what systemd, the journal, the kernel, the unit's sandbox and /metrics
+# say, make another instance fail, purge, and check that nothing is left.
+# One PASS/FAIL line per check.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 DEB=$(ls .output/deb/synguard_*.deb 2>/dev/null | grep -v dbgsym | head -n 1)
@@ -28,6 +29,13 @@ ethtool -K sgpkg0 gro on >/dev/null 2>&1
 ip netns exec pkgcli ethtool -K cli0 gro on tx off >/dev/null 2>&1
 ip link set sgpkg0 up
 ip -n pkgcli link set cli0 up
+# XDP_PASS on the client's end: on Linux 6.1 veth schedules the peer's NAPI
+# after XDP_TX only when the peer has an XDP program, so synguard's
+# SYN-ACKs would wait in cli0's ring (tests/e2e/xdp_peer.bpf.c; package.sh
+# builds it before the guest boots).
+source tests/e2e/lib.sh
+peer=$(e2e_xdp_peer_obj) && ip -n pkgcli link set dev cli0 xdpdrv obj "$peer" sec xdp ||
+	fail "setup" "no XDP_PASS program on cli0"
 ip -n pkgcli link set lo up
 udevadm settle -t 20 || echo "guest: no udevadm (apt-get install udev)"
 for _ in $(seq 50); do systemctl is-active -q sys-subsystem-net-devices-sgpkg0.device && break; sleep 0.2; done
@@ -70,6 +78,19 @@ check "XDP and the kernel's sysctl set on sgpkg0 when READY=1 arrived" \
 	"$(ip -d link show dev sgpkg0 | grep -q 'prog/xdp' && [ "$(sysctl -n net.ipv4.tcp_syncookies)" = 2 ]; echo $?)" \
 	"$(ip -d link show dev sgpkg0 | grep xdp); syncookies $(sysctl -n net.ipv4.tcp_syncookies)"
 MAIN=$(sed -n 's/^MainPID=//p' <<<"$show")
+# The sandbox as the daemon sees it (its mount namespace): the bpffs
+# read-only but for its pin root and libxdp's directory, /proc/sys
+# read-only but for net/ipv4; the unit's capability bounding set (CAP_BPF,
+# NET_ADMIN, SYS_ADMIN, PERFMON, SYS_RESOURCE, SETUID, SETGID, SETPCAP,
+# KILL); a seccomp filter (no mount calls to undo the read-only mounts).
+mopt() { nsenter -t "$MAIN" -m findmnt -n -o OPTIONS -T "$1" 2>/dev/null | tail -n 1 | cut -d, -f1; }
+sandbox="bpffs $(mopt /sys/fs/bpf), pins $(mopt /sys/fs/bpf/synguard/sgpkg0), libxdp $(mopt /sys/fs/bpf/xdp), /proc/sys $(mopt /proc/sys/net/core), net/ipv4 $(mopt /proc/sys/net/ipv4), /etc $(mopt /etc)"
+expo=$(systemd-analyze security $U 2>/dev/null | sed -n 's/.*Overall exposure level for [^:]*: //p')
+check "sandbox: $sandbox; CapBnd $(status_field "$MAIN" CapBnd), seccomp $(status_field "$MAIN" Seccomp); exposure $expo" \
+	"$([ "$sandbox" = "bpffs ro, pins rw, libxdp rw, /proc/sys ro, net/ipv4 rw, /etc ro" ] &&
+		[ "$(status_field "$MAIN" CapBnd)" = 000000c0012011e0 ] && [ "$(status_field "$MAIN" Seccomp)" = 2 ] &&
+		[ "$(status_field "$MAIN" NoNewPrivs)" = 1 ]; echo $?)" \
+	"$(nsenter -t "$MAIN" -m findmnt -R /sys/fs/bpf 2>&1)"
 prio=$(journalctl -u $U -o json --no-pager | python3 -c '
 import json, sys
 for l in sys.stdin:
@@ -113,7 +134,25 @@ systemctl stop $U
 check "systemctl stop: inactive, XDP removed, sysctl restored, pins kept" \
 	"$(! systemctl is-active -q $U && ! ip -d link show dev sgpkg0 | grep -q prog/xdp && [ "$(sysctl -n net.ipv4.tcp_syncookies)" = 1 ] &&
 		[ -d /sys/fs/bpf/synguard/sgpkg0 ] && journalctl -u $U --no-pager | grep -q 'detaching from sgpkg0'; echo $?)" \
-	"$(systemctl show $U -p ActiveState --value); $(ip -d link show dev sgpkg0 | grep xdp); syncookies $(sysctl -n net.ipv4.tcp_syncookies)"
+	"$(systemctl show $U -p ActiveState -p Result -p ExecMainStatus | tr '\n' ' '); $(ip -d link show dev sgpkg0 | grep xdp); syncookies $(sysctl -n net.ipv4.tcp_syncookies); $(journalctl -u $U -n 12 --no-pager)"
+
+# An instance that fails (no /etc/synguard/sgpkg1.conf; no restarts for the
+# test): once the package is gone it must not stay listed as "not-found
+# failed" (postrm resets it).
+ip link add sgpkg1 type veth peer name cli1 netns pkgcli
+ip link set sgpkg1 up
+udevadm settle -t 20
+for _ in $(seq 50); do systemctl is-active -q sys-subsystem-net-devices-sgpkg1.device && break; sleep 0.2; done
+mkdir -p /run/systemd/system/synguard@sgpkg1.service.d
+printf '[Service]\nRestart=no\n' >/run/systemd/system/synguard@sgpkg1.service.d/norestart.conf
+systemctl daemon-reload
+systemctl start synguard@sgpkg1.service 2>/dev/null
+check "an instance without its config file fails to start" \
+	"$(systemctl is-failed -q synguard@sgpkg1.service && journalctl -u synguard@sgpkg1.service --no-pager | grep -q sgpkg1.conf; echo $?)" \
+	"$(systemctl show synguard@sgpkg1.service -p ActiveState -p Result | tr '\n' ' '); $(journalctl -u synguard@sgpkg1.service -n 5 --no-pager)"
+# The test's drop-ins go; the shipped unit (WatchdogSec=30s) runs below.
+rm -rf /run/systemd/system/synguard@sgpkg1.service.d /run/systemd/system/$U.d
+systemctl daemon-reload
 
 # Purge with the service running.
 systemctl enable -q $U 2>/dev/null
@@ -127,8 +166,10 @@ check "purge: /etc/synguard, the user and group synguard, instance links gone" \
 	"$([ ! -e /etc/synguard ] && ! getent passwd synguard >/dev/null && ! getent group synguard >/dev/null &&
 		[ -z "$(ls /etc/systemd/system/*.wants/ 2>/dev/null | grep synguard)" ]; echo $?)" \
 	"$(ls -la /etc/synguard 2>&1); $(getent passwd synguard); $(ls /etc/systemd/system/*.wants/ | grep synguard)"
-check "purge: no unit instance loaded, no synguard process" \
-	"$([ -z "$(systemctl list-units --all --plain --no-legend 'synguard@*' | grep -v 'not-found.*inactive')" ] && ! pgrep -x 'synguard|synguard-http' >/dev/null; echo $?)" \
+check "purge: no unit instance loaded (none failed either), no synguard process" \
+	"$([ -z "$(systemctl list-units --all --plain --no-legend 'synguard@*' | grep -v 'not-found.*inactive')" ] &&
+		[ -z "$(systemctl list-units --failed --plain --no-legend 'synguard@*')" ] &&
+		! pgrep -x synguard >/dev/null && ! pgrep -x synguard-http >/dev/null; echo $?)" \
 	"$(systemctl list-units --all --no-legend 'synguard@*'); $(pgrep -a synguard)"
 check "purge: no XDP program or TC filter on sgpkg0, no pins, no synguard BPF program loaded" \
 	"$(! ip -d link show dev sgpkg0 | grep -q prog/xdp && [ -z "$(tc filter show dev sgpkg0 ingress 2>/dev/null)" ] &&
@@ -136,4 +177,5 @@ check "purge: no XDP program or TC filter on sgpkg0, no pins, no synguard BPF pr
 	"$(ip -d link show dev sgpkg0 | grep xdp); $(tc filter show dev sgpkg0 ingress); $(ls /sys/fs/bpf/synguard 2>&1); $(bpftool prog show | grep synguard)"
 ip netns del pkgcli
 ip link del sgpkg0 2>/dev/null
+ip link del sgpkg1 2>/dev/null
 exit 0

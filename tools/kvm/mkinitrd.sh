@@ -84,6 +84,10 @@ if [ "$(arg sginit)" = systemd ]; then
 	# The host may be a container: a guest systemd that saw its marker
 	# would ignore the kernel command line (systemd.unit=).
 	$B rm -f $N/.dockerenv $N/run/.containerenv
+	# A container image's policy-rc.d (exit 101: "no service actions")
+	# would keep maintainer scripts from starting and stopping units in
+	# this booted system.
+	$B rm -f $N/usr/sbin/policy-rc.d
 	S=$N/etc/systemd/system
 	$B mkdir -p $S
 	# Timers that would start maintenance jobs in the guest; boot-time
@@ -94,7 +98,10 @@ if [ "$(arg sginit)" = systemd ]; then
 		$B ln -sf /dev/null $S/$u
 	done
 	printf '[Unit]\nDescription=synguard VM job\nRequires=sgjob.service\nAfter=sgjob.service\nAllowIsolate=yes\n' >$S/sgjob.target
-	printf '[Unit]\nDescription=synguard VM job %s\nAfter=basic.target systemd-udev-settle.service\n[Service]\nType=oneshot\nEnvironment=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb\nStandardOutput=tty\nStandardError=tty\nTTYPath=/dev/ttyS0\nTimeoutStartSec=infinity\nExecStart=/bin/bash -c "cd %s && bash %s; echo SGRC=$$?"\nSuccessAction=poweroff-force\nFailureAction=poweroff-force\n' \
+	# SuccessAction= and FailureAction= belong to [Unit]: under
+	# [Service] systemd ignores them (a warning nobody sees) and the
+	# guest stays up after the job until vm.sh's timeout.
+	printf '[Unit]\nDescription=synguard VM job %s\nAfter=basic.target systemd-udev-settle.service\nSuccessAction=poweroff-force\nFailureAction=poweroff-force\n[Service]\nType=oneshot\nEnvironment=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb\nStandardOutput=tty\nStandardError=tty\nTTYPath=/dev/ttyS0\nTimeoutStartSec=infinity\nExecStart=/bin/bash -c "cd %s && bash %s; echo SGRC=$$?"\n' \
 		"$JOB" "$REPO" "$JOB" >$S/sgjob.service
 	$B umount /proc
 	exec $B switch_root $N /lib/systemd/systemd

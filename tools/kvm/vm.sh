@@ -14,7 +14,9 @@
 # made when missing or older than tools/kvm/mkinitrd.sh), VM_INIT chroot
 # (default: the job runs in a chroot of the read-only host root) or
 # systemd (systemd is PID 1 on a writable overlay; the job runs as a
-# service, so dpkg -i and systemctl work).
+# service, so dpkg -i and systemctl work), VM_APPEND (more kernel command
+# line, e.g. "systemd.log_level=info systemd.show_status=1" to watch the
+# guest's systemd boot and shut down).
 set -euo pipefail
 
 if [ $# -ne 3 ]; then
@@ -50,7 +52,7 @@ timeout -k 10 "${VM_TIMEOUT:-1800}" qemu-system-x86_64 \
 	-smp "${VM_CPUS:-2}" -m "${VM_MEM:-4096}" \
 	-nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "$kdir/boot/vmlinuz-$kv" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 quiet loglevel=3 sgrepo=$repo sgjob=$job sginit=${VM_INIT:-chroot}$extra" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=3 sgrepo=$repo sgjob=$job sginit=${VM_INIT:-chroot}$extra${VM_APPEND:+ $VM_APPEND}" \
 	-fsdev local,id=host,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=host,mount_tag=host \
 	-fsdev local,id=repo,path="$repo",security_model=none,multidevs=remap \
