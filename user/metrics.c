@@ -614,7 +614,7 @@ static int child_start(struct sg_metrics *m)
 /* Stop the HTTP process (if any) and describe how it ended in @how. */
 static void child_reap(struct sg_metrics *m, int sig, char *how, size_t len)
 {
-	int st = 0, i;
+	int st = 0, i, kerr = 0;
 
 	if (m->chan >= 0) {
 		close(m->chan);
@@ -624,16 +624,24 @@ static void child_reap(struct sg_metrics *m, int sig, char *how, size_t len)
 		snprintf(how, len, "none");
 		return;
 	}
-	kill(m->child, sig);
-	/* 2 s for SIGTERM, then SIGKILL. */
-	for (i = 0; i < 200; i++) {
+	if (kill(m->child, sig))
+		kerr = errno;
+	/* 2 s for the signal, then SIGKILL and 2 s more.  Never a blocking
+	 * wait: without CAP_KILL over the child's user the kills fail, and
+	 * the daemon must still stop: the child ends at its next request
+	 * (the channel is closed) or with the daemon (PR_SET_PDEATHSIG). */
+	for (i = 0; i < 400; i++) {
 		if (waitpid(m->child, &st, WNOHANG) == m->child)
 			break;
-		if (i == 199) {
-			kill(m->child, SIGKILL);
-			waitpid(m->child, &st, 0);
-		}
+		if (i == 199 && kill(m->child, SIGKILL))
+			kerr = errno;
 		usleep(10000);
+	}
+	if (i == 400) {
+		snprintf(how, len, "pid %d, did not end (kill: %s)", m->child,
+			 kerr ? strerror(kerr) : "sent");
+		m->child = 0;
+		return;
 	}
 	if (WIFSIGNALED(st))
 		snprintf(how, len, "pid %d, killed by signal %d (%s)", m->child,
