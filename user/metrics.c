@@ -201,8 +201,10 @@ static void snapshot(const char *root, const char *ifname,
 	if (fd >= 0) {
 		struct sg_epoch_state es;
 
-		if (!bpf_map_lookup_elem(fd, &zero, &es))
+		if (!bpf_map_lookup_elem(fd, &zero, &es)) {
 			s->epoch = es.epoch;
+			s->engaged = es.engaged;
+		}
 		close(fd);
 	}
 	if (sg_half_open(root, ifname, &s->half_open))

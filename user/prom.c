@@ -91,6 +91,7 @@ void sg_prom_escape(char *dst, size_t len, const char *s)
 #define F_AGE "synguard_key_age_seconds"
 #define F_EPOCH "synguard_key_epoch"
 #define F_ATT "synguard_xdp_attached"
+#define F_ENGAGED "synguard_engaged"
 #define F_BUILD "synguard_build_info"
 #define F_SCRAPE "synguard_scrape_duration_seconds"
 #define F_SKIPPED "synguard_handoff_skipped_total"
@@ -140,6 +141,8 @@ const struct sg_metric_family sg_metric_families[] = {
 	{ F_AGE, "gauge", "Seconds since the cookie key last changed." },
 	{ F_EPOCH, "gauge", "Current cookie key epoch number." },
 	{ F_ATT, "gauge", "1 while synguard's daemon runs on the interface." },
+	{ F_ENGAGED, "gauge",
+	  "1 while XDP answers SYNs (engage always, or auto during an attack); 0 while they go to the kernel." },
 	{ F_BUILD, "gauge", "Build information, always 1." },
 	{ F_SCRAPE, "gauge", "Seconds this scrape took to gather." },
 };
@@ -263,6 +266,35 @@ static const char *mode_label(__u32 mode)
 	}
 }
 
+static const char *engage_label(const struct sg_snapshot *s)
+{
+	if (!s->have_info)
+		return "unknown";
+	switch (s->info.engage) {
+	case SG_ENGAGE_AUTO:
+		return "auto";
+	case SG_ENGAGE_MONITOR:
+		return "monitor";
+	default:
+		return "always";
+	}
+}
+
+/* Whether XDP answers SYNs itself now (monitor mode only watches). */
+static int engaged(const struct sg_snapshot *s)
+{
+	if (!s->running || !s->have_info)
+		return 0;
+	switch (s->info.engage) {
+	case SG_ENGAGE_AUTO:
+		return !!s->engaged;
+	case SG_ENGAGE_MONITOR:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 void sg_prom_render(struct sg_buf *b, const struct sg_snapshot *s, int n,
 		    const char *version, const char *engine, time_t now,
 		    double scrape_seconds)
@@ -329,6 +361,11 @@ void sg_prom_render(struct sg_buf *b, const struct sg_snapshot *s, int n,
 			s[i].ifname,
 			mode_label(s[i].have_info ? s[i].info.xdp_mode : 0),
 			s[i].running ? 1 : 0);
+	family_header(b, F_ENGAGED);
+	for (i = 0; i < n; i++)
+		sg_buf_printf(b, "%s{interface=\"%s\",mode=\"%s\"} %d\n",
+			      F_ENGAGED, s[i].ifname, engage_label(&s[i]),
+			      engaged(&s[i]));
 	family_header(b, F_BUILD);
 	sg_buf_printf(b, "%s{version=\"%s\",engine=\"%s\"} 1\n", F_BUILD,
 		      version, engine);

@@ -33,6 +33,7 @@ struct sg_snapshot {
 	int running; /* its daemon is alive */
 	__u64 half_open;
 	__u32 epoch;
+	__u32 engaged; /* sg_epoch's flag (--engage auto) */
 };
 
 /* Metric families in exposition order, for docs and tests. */

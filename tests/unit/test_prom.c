@@ -100,6 +100,41 @@ int main(void)
 						"interface=\"eth0\"} 10\n"),
 			 "%s", b.data);
 	}
+	SG_CHECK("engaged gauge: always and running is 1, no daemon is 0",
+		 strstr(b.data, "synguard_engaged{interface=\"eth0\","
+				"mode=\"always\"} 1\n") &&
+			 strstr(b.data, "mode=\"unknown\"} 0\n"),
+		 "%s", b.data);
+	{
+		struct sg_buf b2 = { 0 };
+
+		s[0].info.engage = SG_ENGAGE_AUTO;
+		s[0].engaged = 0;
+		s[1] = s[0];
+		sg_prom_escape(s[1].ifname, sizeof(s[1].ifname), "eth1");
+		s[1].engaged = 1;
+		sg_prom_render(&b2, s, 2, "1.2.3", "own", 1010, 0.0);
+		SG_CHECK("engaged gauge: auto follows the flag",
+			 strstr(b2.data, "synguard_engaged{interface=\"eth0\","
+					 "mode=\"auto\"} 0\n") &&
+				 strstr(b2.data,
+					"synguard_engaged{interface=\"eth1\","
+					"mode=\"auto\"} 1\n"),
+			 "%s", b2.data);
+		sg_buf_free(&b2);
+		s[1].info.engage = SG_ENGAGE_MONITOR;
+		sg_prom_render(&b2, s, 2, "1.2.3", "own", 1010, 0.0);
+		SG_CHECK("engaged gauge: monitor never answers",
+			 strstr(b2.data, "synguard_engaged{interface=\"eth1\","
+					 "mode=\"monitor\"} 0\n") != NULL,
+			 "%s", b2.data);
+		sg_buf_free(&b2);
+		memset(&s[1], 0, sizeof(s[1]));
+		sg_prom_escape(s[1].ifname, sizeof(s[1].ifname), "we\"ird\\if");
+		for (st = 0; st < SG_STAT_MAX; st++)
+			s[1].vals[st] = st;
+		s[0].info.engage = SG_ENGAGE_ALWAYS;
+	}
 	/* Each counter's own sample, with its own value, in its family. */
 	bad = -1;
 	for (st = 0; st < SG_STAT_MAX && bad < 0; st++) {
