@@ -2030,6 +2030,92 @@ static void run_local(void)
 		return;
 	}
 	run_decs(local_fixes, sizeof(local_fixes) / sizeof(local_fixes[0]));
+
+	/* The same with the addresses in the config's short lists and the
+	 * hash maps empty: the in-place compare must give the same answers. */
+	bpf_map__delete_elem(skel->maps.sg_local4, &k4, sizeof(k4), 0);
+	bpf_map__delete_elem(skel->maps.sg_local6, &k6, sizeof(k6), 0);
+	c.nlocal4 = 3;
+	c.local4[0] = htonl(0x0a000001); /* 10.0.0.1 */
+	c.local4[1] = htonl(0xc000024d); /* 192.0.2.77 */
+	memcpy(&c.local4[2], d4, 4);
+	c.nlocal6 = 2;
+	memset(c.local6, 0, sizeof(c.local6));
+	c.local6[0][0] = htonl(0xfe800000);
+	c.local6[0][3] = htonl(1);
+	memcpy(c.local6[1], d6, 16);
+	if (cfg_write(&c)) {
+		sg_fail("local/list/setup", "cannot write the config: %s",
+			strerror(errno));
+	} else {
+		char names[sizeof(local_fixes) / sizeof(local_fixes[0])][96];
+		struct dec_fix f[sizeof(local_fixes) / sizeof(local_fixes[0])];
+		size_t i;
+
+		for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+			f[i] = local_fixes[i];
+			snprintf(names[i], sizeof(names[i]), "local/list/%s",
+				 local_fixes[i].name + strlen("local/"));
+			f[i].name = names[i];
+		}
+		run_decs(f, sizeof(f) / sizeof(f[0]));
+	}
+	/* The count bounds the list: an address past it is not local... */
+	c.nlocal4 = 2;
+	c.nlocal6 = 1;
+	if (!cfg_write(&c)) {
+		const struct dec_fix f[] = {
+			DFIX("local/list/syn4_past_the_count", NOT_LOCAL,
+			     SYN4(80)),
+			DFIX("local/list/syn6_past_the_count", NOT_LOCAL,
+			     SYN6(443)),
+		};
+
+		run_decs(f, 2);
+	}
+	/* ... the last slot of a full list is, and a count beyond the list
+	 * sends the lookup to the (now empty) hash maps. */
+	c.nlocal4 = SG_LOCAL_LIST;
+	memset(c.local4, 0, sizeof(c.local4));
+	memcpy(&c.local4[SG_LOCAL_LIST - 1], d4, 4);
+	c.nlocal6 = SG_LOCAL_LIST6;
+	memset(c.local6, 0, sizeof(c.local6));
+	memcpy(c.local6[SG_LOCAL_LIST6 - 1], d6, 16);
+	if (!cfg_write(&c)) {
+		const struct dec_fix f[] = {
+			DFIX("local/list/syn4_last_slot", DTX(XS(6)), SYN4(80)),
+			DFIX("local/list/syn6_last_slot", DTX(XS(6)),
+			     SYN6(443)),
+		};
+
+		run_decs(f, 2);
+	}
+	c.nlocal4 = SG_LOCAL_LIST + 1;
+	c.nlocal6 = SG_LOCAL_LIST6 + 1;
+	if (!cfg_write(&c)) {
+		const struct dec_fix f[] = {
+			DFIX("local/list/syn4_count_over_list_uses_map",
+			     NOT_LOCAL, SYN4(80)),
+			DFIX("local/list/syn6_count_over_list_uses_map",
+			     NOT_LOCAL, SYN6(443)),
+		};
+
+		run_decs(f, 2);
+	}
+	err = bpf_map__update_elem(skel->maps.sg_local4, &k4, sizeof(k4), &one,
+				   sizeof(one), BPF_ANY) |
+	      bpf_map__update_elem(skel->maps.sg_local6, &k6, sizeof(k6), &one,
+				   sizeof(one), BPF_ANY);
+	if (!err) {
+		const struct dec_fix f[] = {
+			DFIX("local/list/syn4_count_over_list_map_hit",
+			     DTX(XS(6)), SYN4(80)),
+			DFIX("local/list/syn6_count_over_list_map_hit",
+			     DTX(XS(6)), SYN6(443)),
+		};
+
+		run_decs(f, 2);
+	}
 	cfg_restore();
 	set_port_protected(8080, 0);
 	set_port_protected(8443, 0);
