@@ -836,6 +836,27 @@ static int write_policy(struct daemon *d, const struct run_opts *o)
 	return err;
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The wall clock's seconds, for the key epoch: from the same clock as the
+ * wake-up at each epoch boundary (now_ms()). Not time(NULL): that reads
+ * the coarse clock, which a few milliseconds after a second begins may
+ * still show the second before, so a daemon woken at the boundary went
+ * on with the old epoch (and back to it after other wake-ups): up to a
+ * period behind the clock and its fleet, whose fresh cookies it refused.
+ */
+static time_t wall_now(void)
+{
+	return (time_t)(now_ms() / 1000);
+}
+
 static int configure(struct daemon *d)
 {
 	struct sg_config cfg;
@@ -856,7 +877,7 @@ static int configure(struct daemon *d)
 		err = write_policy(d, &d->o);
 	if (!err)
 		err = sg_keyring_set(&d->kr,
-				     sg_keyring_want(&d->kr, time(NULL)));
+				     sg_keyring_want(&d->kr, wall_now()));
 	if (!err)
 		pr_debug("synguard: mss %u/%u wscale %u ttl %u window %u "
 			 "flags 0x%x synack-rate %u/%u per /%u,/%u\n",
@@ -943,14 +964,6 @@ static __u64 syn_total(struct daemon *d)
 	return sum;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static long long mono_ms(void)
 {
 	struct timespec ts;
@@ -964,7 +977,7 @@ static long long mono_ms(void)
 /* Once a second (and at each epoch boundary). */
 static void tick(struct daemon *d, int forced)
 {
-	time_t now = time(NULL);
+	time_t now = wall_now();
 	__u64 cookies = 0, ovf = 0, syn;
 	long long ms = mono_ms();
 	int changed = 0, defends = 0, err;
