@@ -980,19 +980,22 @@ static void tick(struct daemon *d, int forced)
 	time_t now = wall_now();
 	__u64 cookies = 0, ovf = 0, syn;
 	long long ms = mono_ms();
-	int changed = 0, defends = 0, err;
+	int changed = 0, refused = 0, defends = 0, err;
 	__u32 want;
 
 	/* Keys: the clock's epoch, or one ahead on `keys rotate`. */
 	if (forced) {
 		err = sg_keyring_force(&d->kr, now);
-		if (err == -EALREADY)
+		if (err == -EALREADY) {
 			pr_warn("synguard: keys rotate: %s is one epoch ahead of "
 				"the clock already (the fleet accepts no "
 				"further); wait for the next period\n",
 				d->l.ifname);
-		else if (!err)
+			d->info.rotate_refused++;
+			refused = 1;
+		} else if (!err) {
 			changed = 1;
+		}
 	}
 	want = sg_keyring_want(&d->kr, now);
 	if (want != d->kr.epoch) {
@@ -1107,7 +1110,7 @@ static void tick(struct daemon *d, int forced)
 	}
 	d->last_syn = syn;
 	d->last_ms = ms;
-	if (changed)
+	if (changed || refused)
 		map_set(d->l.skel->maps.sg_info, 0, &d->info, sizeof(d->info));
 }
 
