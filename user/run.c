@@ -915,6 +915,33 @@ static void write_info(struct daemon *d)
 	map_set(l->skel->maps.sg_info, 0, info, sizeof(*info));
 }
 
+/*
+ * The sysctl originals of our record as the map holds them now: a synguard
+ * of this namespace that stopped since may have handed its own over to us
+ * there (sg_sysctl_release()). Taken before each write of the record and
+ * before we put them back at exit, so that they are neither overwritten
+ * nor forgotten.
+ */
+static void info_take_sysctls(struct daemon *d)
+{
+	struct sg_info rec;
+	__u32 zero = 0;
+
+	if (bpf_map__lookup_elem(d->l.skel->maps.sg_info, &zero, sizeof(zero),
+				 &rec, sizeof(rec), 0))
+		return;
+	d->info.sysctl_saved = rec.sysctl_saved;
+	d->info.orig_syncookies = rec.orig_syncookies;
+	d->info.orig_timestamps = rec.orig_timestamps;
+}
+
+/* Write our record (after start). */
+static void info_update(struct daemon *d)
+{
+	info_take_sysctls(d);
+	map_set(d->l.skel->maps.sg_info, 0, &d->info, sizeof(d->info));
+}
+
 /* TcpExt SyncookiesSent and ListenOverflows of this namespace. */
 static int tcpext(__u64 *cookies, __u64 *overflows)
 {
@@ -1111,7 +1138,7 @@ static void tick(struct daemon *d, int forced)
 	d->last_syn = syn;
 	d->last_ms = ms;
 	if (changed || refused)
-		map_set(d->l.skel->maps.sg_info, 0, &d->info, sizeof(d->info));
+		info_update(d);
 }
 
 /*
@@ -1167,7 +1194,7 @@ static void reload(struct daemon *d)
 	}
 	d->o = n;
 	d->info.engage = n.engage;
-	map_set(d->l.skel->maps.sg_info, 0, &d->info, sizeof(d->info));
+	info_update(d);
 	pr_info("synguard: reloaded the configuration of %s\n", d->l.ifname);
 	sg_notifyf("STATUS=reloaded the configuration of %s", d->l.ifname);
 }
@@ -1368,6 +1395,7 @@ out:
 	sg_netstate_close(d.ns);
 	sg_keyring_wipe(&d.kr);
 	if (l->skel && d.info.pid) {
+		info_take_sysctls(&d);
 		d.info.pid = 0;
 		sg_sysctl_release(o->pin_root, o->ifname, &d.info);
 		map_set(l->skel->maps.sg_info, 0, &d.info, sizeof(d.info));
