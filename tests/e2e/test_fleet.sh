@@ -266,6 +266,7 @@ if [ -z "$PROG_A" ] || [ -z "$PROG_B" ] || [[ $m != XDP_TX* ]]; then
 	exit 1
 fi
 echo "A: pid $PID_A, XDP $PROG_A; B: pid $PID_B, XDP $PROG_B; key period $PERIOD s"
+echo "    (a wall-clock step back: tests/unit/test_keyring.c; this machine's clock is not ours to step)"
 
 ROT_A0=$(rotations_of "$NS_S" "$DEV_A")
 ROT_B0=$(rotations_of "$NS_B" "$DEV_B")
