@@ -240,7 +240,9 @@ struct sg_info {
 	__u32 sysctl_saved;
 	__s32 orig_syncookies;
 	__s32 orig_timestamps;
-	__u32 pad;
+	/* `synguard keys rotate` requests refused (one epoch ahead of the
+	 * clock already): the command tells a refusal from a rotation. */
+	__u32 rotate_refused;
 	__u64 netns; /* inode of the daemon's network namespace */
 };
 

@@ -762,11 +762,12 @@ static int keys_rotate(const struct ctl_opts *o, const char *ifname)
 {
 	struct timespec ts = { 0, ROTATE_POLL_MS * 1000000L };
 	struct sg_info info;
-	__u32 before, now;
+	__u32 before, now, refused;
 	int waited;
 
 	if (keys_info(o, ifname, &info))
 		return SG_EXIT_FAIL;
+	refused = info.rotate_refused;
 	if (!sg_daemon_alive(info.pid)) {
 		if (info.pid && kill(info.pid, 0) && errno == ESRCH)
 			pr_warn("synguard keys: no synguard daemon runs on %s "
@@ -793,6 +794,16 @@ static int keys_rotate(const struct ctl_opts *o, const char *ifname)
 	}
 	for (waited = 0; waited < ROTATE_TIMEOUT_MS; waited += ROTATE_POLL_MS) {
 		nanosleep(&ts, NULL);
+		/* A refusal first: the clock may move the epoch meanwhile,
+		 * which is no rotation of ours. */
+		if (!sg_info_read(o->root, ifname, &info) &&
+		    info.rotate_refused != refused) {
+			pr_warn("synguard keys: %s is one epoch ahead of the "
+				"clock already (the fleet accepts no further): "
+				"not rotated; try again in the next period\n",
+				ifname);
+			return SG_EXIT_FAIL;
+		}
 		if (keys_epoch(o, ifname, &now))
 			return SG_EXIT_FAIL;
 		if (now != before) {

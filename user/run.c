@@ -879,6 +879,27 @@ static int write_policy(struct daemon *d, const struct run_opts *o)
 	return err;
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The wall clock's seconds, for the key epoch: from the same clock as the
+ * wake-up at each epoch boundary (now_ms()). Not time(NULL): that reads
+ * the coarse clock, which a few milliseconds after a second begins may
+ * still show the second before, so a daemon woken at the boundary went
+ * on with the old epoch (and back to it after other wake-ups): up to a
+ * period behind the clock and its fleet, whose fresh cookies it refused.
+ */
+static time_t wall_now(void)
+{
+	return (time_t)(now_ms() / 1000);
+}
+
 static int configure(struct daemon *d)
 {
 	struct sg_config cfg;
@@ -899,7 +920,7 @@ static int configure(struct daemon *d)
 		err = write_policy(d, &d->o);
 	if (!err)
 		err = sg_keyring_set(&d->kr,
-				     sg_keyring_want(&d->kr, time(NULL)));
+				     sg_keyring_want(&d->kr, wall_now()));
 	if (!err)
 		pr_debug("synguard: mss %u/%u wscale %u ttl %u window %u "
 			 "flags 0x%x synack-rate %u/%u per /%u,/%u\n",
@@ -935,6 +956,33 @@ static void write_info(struct daemon *d)
 				    &pi, &len))
 		info->tc_id = pi.id;
 	map_set(l->skel->maps.sg_info, 0, info, sizeof(*info));
+}
+
+/*
+ * The sysctl originals of our record as the map holds them now: a synguard
+ * of this namespace that stopped since may have handed its own over to us
+ * there (sg_sysctl_release()). Taken before each write of the record and
+ * before we put them back at exit, so that they are neither overwritten
+ * nor forgotten.
+ */
+static void info_take_sysctls(struct daemon *d)
+{
+	struct sg_info rec;
+	__u32 zero = 0;
+
+	if (bpf_map__lookup_elem(d->l.skel->maps.sg_info, &zero, sizeof(zero),
+				 &rec, sizeof(rec), 0))
+		return;
+	d->info.sysctl_saved = rec.sysctl_saved;
+	d->info.orig_syncookies = rec.orig_syncookies;
+	d->info.orig_timestamps = rec.orig_timestamps;
+}
+
+/* Write our record (after start). */
+static void info_update(struct daemon *d)
+{
+	info_take_sysctls(d);
+	map_set(d->l.skel->maps.sg_info, 0, &d->info, sizeof(d->info));
 }
 
 /* TcpExt SyncookiesSent and ListenOverflows of this namespace. */
@@ -986,14 +1034,6 @@ static __u64 syn_total(struct daemon *d)
 	return sum;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static long long mono_ms(void)
 {
 	struct timespec ts;
@@ -1007,22 +1047,25 @@ static long long mono_ms(void)
 /* Once a second (and at each epoch boundary). */
 static void tick(struct daemon *d, int forced)
 {
-	time_t now = time(NULL);
+	time_t now = wall_now();
 	__u64 cookies = 0, ovf = 0, syn;
 	long long ms = mono_ms();
-	int changed = 0, defends = 0, err;
+	int changed = 0, refused = 0, defends = 0, err;
 	__u32 want;
 
 	/* Keys: the clock's epoch, or one ahead on `keys rotate`. */
 	if (forced) {
 		err = sg_keyring_force(&d->kr, now);
-		if (err == -EALREADY)
+		if (err == -EALREADY) {
 			pr_warn("synguard: keys rotate: %s is one epoch ahead of "
 				"the clock already (the fleet accepts no "
 				"further); wait for the next period\n",
 				d->l.ifname);
-		else if (!err)
+			d->info.rotate_refused++;
+			refused = 1;
+		} else if (!err) {
 			changed = 1;
+		}
 	}
 	want = sg_keyring_want(&d->kr, now);
 	if (want != d->kr.epoch) {
@@ -1139,8 +1182,8 @@ static void tick(struct daemon *d, int forced)
 	}
 	d->last_syn = syn;
 	d->last_ms = ms;
-	if (changed)
-		map_set(d->l.skel->maps.sg_info, 0, &d->info, sizeof(d->info));
+	if (changed || refused)
+		info_update(d);
 }
 
 /*
@@ -1196,7 +1239,7 @@ static void reload(struct daemon *d)
 	}
 	d->o = n;
 	d->info.engage = n.engage;
-	map_set(d->l.skel->maps.sg_info, 0, &d->info, sizeof(d->info));
+	info_update(d);
 	pr_info("synguard: reloaded the configuration of %s\n", d->l.ifname);
 	sg_notifyf("STATUS=reloaded the configuration of %s", d->l.ifname);
 }
@@ -1397,6 +1440,7 @@ out:
 	sg_netstate_close(d.ns);
 	sg_keyring_wipe(&d.kr);
 	if (l->skel && d.info.pid) {
+		info_take_sysctls(&d);
 		d.info.pid = 0;
 		sg_sysctl_release(o->pin_root, o->ifname, &d.info);
 		map_set(l->skel->maps.sg_info, 0, &d.info, sizeof(d.info));

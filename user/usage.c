@@ -243,9 +243,12 @@ const struct sg_cmd_doc sg_cmd_docs[] = {
 	  "rotate or show the cookie key epoch",
 	  { "rotate IFACE [--pin-root DIR]",
 	    "show IFACE [--json] [--pin-root DIR]" },
-	  "rotate: ask the daemon on IFACE (SIGUSR1) to start a new epoch "
-	  "with a fresh key and wait up to 3 s for it; prints 'IFACE: epoch "
-	  "A -> B'. Cookies of the previous epoch stay valid.\n\n"
+	  "rotate: ask the daemon on IFACE (SIGUSR1) to move one epoch ahead "
+	  "of the clock with a fresh key and wait up to 3 s for it; prints "
+	  "'IFACE: epoch A -> B'. Cookies of the previous epoch stay valid. "
+	  "Refused (exit 1, and the daemon logs it) while the daemon is one "
+	  "epoch ahead already: its fleet accepts the next epoch's cookies, "
+	  "no further.\n\n"
 	  "show: current epoch, rotations, last rotation, key period and key "
 	  "source. Key material is never shown.",
 	  keys_opts },
