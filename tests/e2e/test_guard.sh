@@ -20,7 +20,10 @@
 #             flood spoofs a new /64 with every SYN (more prefixes than the
 #             old LRU's 65536 entries): the /24 stays limited, its
 #             SYN-ACKs within burst + rate x time (+ slack), while every
-#             one-SYN /64 is answered.
+#             one-SYN /64 is answered; and fd00:5e:ff::/64, flooded just
+#             before and idle meanwhile, keeps its bucket and its counts
+#             (a bucket is held until its prefix has been idle for two key
+#             epochs; an LRU map evicts the idle entry, counts and all).
 #   top       `synguard top` names the flooded prefixes with their counts.
 #
 #   bash tests/e2e/test_guard.sh      (~40 s)
@@ -283,6 +286,7 @@ known_case 6 $CLI6 fd00:5e:ff::/64
 note "thrash at $((SECONDS - T0)) s"
 sleep $((BURST / RATE + 1)) # the /24's bucket full again
 read -r syn0 lim0 _ < <(top_row 198.19.7.0/24)
+read -r isyn0 ilim0 _ < <(top_row fd00:5e:ff::/64)
 read -r tx0 rl0 < <(ctr tx_synack drop_ratelimit)
 t=$EPOCHREALTIME
 P24=$(flood_bg flood4 $FLOOD_PPS $THRASH_SECS)
@@ -291,6 +295,7 @@ sent24=$(flood_end "$P24")
 t=$(awk -v a="$t" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 sentmany=$(flood_end "$PMANY")
 read -r syn1 lim1 _ < <(top_row 198.19.7.0/24)
+read -r isyn1 ilim1 _ < <(top_row fd00:5e:ff::/64)
 read -r tx1 rl1 < <(ctr tx_synack drop_ratelimit)
 tracked=$(jget "$(e2e_in s "$SG" top $DEV --json -n 1 2>/dev/null)" "d['$DEV']['tracked']")
 s24=$(d "$syn1" "$syn0")
@@ -312,6 +317,15 @@ if num "$s24" && [ "$s24" -le "$limit" ] && [ "$s24" -ge $((BURST / 2)) ] &&
 	pass "thrash: the /24 stayed limited meanwhile ($s24 SYN-ACKs for $sent24 SYNs <= burst $BURST + $RATE/s x $THRASH_SECS s + 100 = $limit)"
 else
 	fail "thrash: the /24 stayed limited meanwhile" "$s24 SYN-ACKs for ${sent24:-?} SYNs in $t s, want <= $limit (its bucket reset to full?) and SYNs >= $((limit * 3 / 2)) (else the flood was too small to tell)"
+fi
+
+# The idle prefix's row: the same, but for the SYN-ACKs of the few one-SYN
+# /64s that hashed to its bucket and shared it (about 2 expected).
+if num "$isyn0" && num "$ilim0" && [ "$ilim0" -gt 0 ] && num "$isyn1" && num "$ilim1" &&
+	[ "$isyn1" -ge "$isyn0" ] && [ "$isyn1" -le $((isyn0 + 50)) ] && [ "$ilim1" -ge "$ilim0" ]; then
+	pass "thrash: fd00:5e:ff::/64, flooded before and idle meanwhile, kept its bucket and counts ($isyn0 -> $isyn1 SYN-ACKs, $ilim0 -> $ilim1 limited)"
+else
+	fail "thrash: fd00:5e:ff::/64, flooded before and idle meanwhile, keeps its bucket and counts" "before: ${isyn0:--} SYN-ACKs, ${ilim0:--} limited; after: ${isyn1:--}, ${ilim1:--} (- = no longer tracked)"
 fi
 
 # ---- top ----
