@@ -35,6 +35,9 @@ done
 for t in tests/*/test_*.sh; do
 	[ -f "$t" ] || continue
 	name=$(basename "$t" .sh)
+	# A script named like a test program (tests/e2e/test_engage.sh and
+	# tests/unit/test_engage.c) keeps its own log: NAME.DIR.
+	[ -e ".output/tests/$name" ] && name=$name.$(basename "$(dirname "$t")")
 	selected "$name" "${FILTER[@]}" && run_one "$name" bash "$t"
 done
 

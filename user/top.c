@@ -28,9 +28,11 @@
 #define ENOTSUPP 524 /* the kernel's, leaked to userspace */
 #endif
 
-/* Batched read; -EINVAL/-ENOTSUPP when the kernel has no batch ops. */
-static int read_batch(int fd, struct sg_src_key *keys, struct sg_src *vals,
-		      __u32 max)
+/*
+ * Batched read of the bucket array; -EINVAL/-ENOTSUPP when the kernel has
+ * no batch ops on arrays.
+ */
+static int read_batch(int fd, __u32 *keys, struct sg_src *vals, __u32 max)
 {
 	__u32 in = 0, out = 0, n = 0, count;
 	void *inp = NULL;
@@ -52,39 +54,36 @@ static int read_batch(int fd, struct sg_src_key *keys, struct sg_src *vals,
 	return n;
 }
 
-/* get_next_key walk, for kernels without batch ops on hash maps. */
-static int read_iter(int fd, struct sg_src_key *keys, struct sg_src *vals,
-		     __u32 max)
+/* One lookup per bucket, for kernels without batch ops. */
+static int read_iter(int fd, struct sg_src *vals, __u32 max)
 {
-	struct sg_src_key key, next;
-	const void *prev = NULL;
-	__u32 n = 0, guard = 0;
+	__u32 i;
 
-	while (n < max && guard++ < 2 * max &&
-	       !bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &vals[n]))
-			continue; /* evicted meanwhile */
-		keys[n++] = key;
-	}
-	return n;
+	for (i = 0; i < max; i++)
+		if (bpf_map_lookup_elem(fd, &i, &vals[i]))
+			return -errno;
+	return max;
 }
 
+/*
+ * sg_sources is an array of buckets indexed by a hash of the prefix; each
+ * bucket names the prefix that holds it (family 0: never used).
+ */
 int sg_sources_read(int fd, struct sg_src_row **rows)
 {
 	struct bpf_map_info mi;
 	__u32 len = sizeof(mi);
-	struct sg_src_key *keys = NULL;
+	__u32 *keys = NULL;
 	struct sg_src *vals = NULL;
 	struct sg_src_row *r = NULL;
-	int n, i;
+	int n, i, used = 0;
 
 	*rows = NULL;
 	memset(&mi, 0, sizeof(mi));
 	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
 		return -errno;
-	if (mi.key_size != sizeof(*keys) || mi.value_size != sizeof(*vals))
+	if (mi.type != BPF_MAP_TYPE_ARRAY || mi.key_size != sizeof(*keys) ||
+	    mi.value_size != sizeof(*vals))
 		return -EPROTO; /* pins of another synguard version */
 	if (!mi.max_entries)
 		return 0;
@@ -96,21 +95,32 @@ int sg_sources_read(int fd, struct sg_src_row **rows)
 	}
 	n = read_batch(fd, keys, vals, mi.max_entries);
 	if (n == -EINVAL || n == -ENOTSUP || n == -EOPNOTSUPP || n == -ENOTSUPP)
-		n = read_iter(fd, keys, vals, mi.max_entries);
+		n = read_iter(fd, vals, mi.max_entries);
 	if (n <= 0)
 		goto out;
-	r = calloc(n, sizeof(*r));
+	for (i = 0; i < n; i++)
+		if (vals[i].key.family)
+			used++;
+	if (!used) {
+		n = 0;
+		goto out;
+	}
+	r = calloc(used, sizeof(*r));
 	if (!r) {
 		n = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		r[i].key = keys[i];
-		r[i].val = vals[i];
-		r[i].unanswered = vals[i].synack > vals[i].ack_ok ?
-					  vals[i].synack - vals[i].ack_ok :
-					  0;
+	for (i = 0, used = 0; i < n; i++) {
+		if (!vals[i].key.family)
+			continue;
+		r[used].key = vals[i].key;
+		r[used].val = vals[i];
+		r[used].unanswered = vals[i].synack > vals[i].ack_ok ?
+					     vals[i].synack - vals[i].ack_ok :
+					     0;
+		used++;
 	}
+	n = used;
 	*rows = r;
 out:
 	free(keys);

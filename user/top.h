@@ -11,7 +11,7 @@
 
 #include "common.h"
 
-/* One sg_sources entry. */
+/* One used bucket of sg_sources (its prefix in key). */
 struct sg_src_row {
 	struct sg_src_key key;
 	struct sg_src val;
@@ -19,8 +19,8 @@ struct sg_src_row {
 };
 
 /*
- * Every entry of the sg_sources map @fd into a malloc'ed array in *rows
- * (free() it). Returns the count or -errno.
+ * Every used bucket of the sg_sources array @fd into a malloc'ed array in
+ * *rows (free() it). Returns the count or -errno.
  */
 int sg_sources_read(int fd, struct sg_src_row **rows);
 

@@ -399,13 +399,18 @@ _e2e_on_exit() {
 # e2e_bg NS CMD...: start CMD in NS in the background; its stdout and
 # stderr go to $(e2e_bg_log PID). Echoes the PID. Safe in $(...).
 e2e_bg() {
-	local ns log pid
+	local ns log pid fd
 	ns=$(_e2e_ns "$1")
 	shift
 	_e2e_need_run || return 1
 	log=$(mktemp "$E2E_RUN/bg.XXXXXX") || return 1
-	ip netns exec "$ns" "$@" </dev/null >"$log" 2>&1 &
+	# Opened here, not in the child: the child redirects after the fork,
+	# and could open the temporary name after the rename below (its
+	# output lost in a new file, the log left empty).
+	exec {fd}>"$log" || return 1
+	ip netns exec "$ns" "$@" </dev/null >&"$fd" 2>&1 {fd}>&- &
 	pid=$!
+	exec {fd}>&-
 	_e2e_record_pid "$pid"
 	mv -f "$log" "$E2E_RUN/bg.$pid.log"
 	echo "$pid"

@@ -18,9 +18,10 @@
       elapsed_s, mbit_s, error); exit 0 iff ok.
 
   sgpeer.py probe --host H --port P --count N [--parallel K] [--timeout T]
-                  [--interval S]
+                  [--interval S] [--source ADDR]
       N short connections, K at a time, started at most every S seconds:
-      connect, send 64 bytes, read the 64-byte echo, close. Prints one JSON
+      connect (from ADDR when given), send 64 bytes, read the 64-byte echo,
+      close. Prints one JSON
       line: count, ok, failed, errors (kind -> count), p50_ms, p99_ms,
       max_ms (connect latency of the connections that connected), elapsed_s;
       exit 0 iff all connections succeeded. Every step is bounded by T
@@ -233,11 +234,13 @@ def cmd_xfer(a):
 # ---------------------------------------------------------------- probe
 
 
-def one_probe(fam, sa, timeout, msg):
+def one_probe(fam, sa, timeout, msg, source=None):
     """Returns (error kind or None, connect latency in ms or None)."""
     s = socket.socket(fam, socket.SOCK_STREAM)
     try:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if source:
+            s.bind((source, 0))
         s.settimeout(timeout)
         t0 = time.monotonic()
         try:
@@ -309,7 +312,7 @@ def cmd_probe(a):
             if d > 0:
                 time.sleep(d)
             msg = rng.randbytes(64)
-            err, lat = one_probe(fam, sa, a.timeout, msg)
+            err, lat = one_probe(fam, sa, a.timeout, msg, a.source)
             with lock:
                 if lat is not None:
                     lats.append(lat)
@@ -376,6 +379,7 @@ def main():
     r.add_argument("--timeout", type=float, default=5.0)
     r.add_argument("--interval", type=float, default=0.0,
                    help="minimum gap between connection starts (s)")
+    r.add_argument("--source", help="local address to connect from")
 
     a = p.parse_args()
     if a.cmd == "serve" and bool(a.md5) != bool(a.md5_peer):
