@@ -1256,7 +1256,15 @@ struct sg_optbuf {
 	__u32 len;
 };
 
-#define SG_OB(i) (w->ob->b[(i)&63])
+/* The mask in asm: clang 19 drops a plain "& 63" it can prove redundant
+ * from compares the verifier does not connect to this index. */
+static __always_inline __u32 sg_ob_idx(__u32 i)
+{
+	asm volatile("%0 &= 63" : "+r"(i));
+	return i;
+}
+
+#define SG_OB(i) (w->ob->b[sg_ob_idx(i)])
 
 /* Scratch space for the copy (the stack is tight with the MAC's frame on
  * top); private to the program, never pinned. */

@@ -192,6 +192,19 @@ static int load(const char *path, unsigned int engine, int with_tc, __u32 level,
 		}
 		failed = 1;
 		l = strlen(log);
+		if (getenv("BPFLOAD_LOGDIR")) {
+			/* The whole verifier log, for a human. */
+			char path[512];
+			FILE *f;
+
+			snprintf(path, sizeof(path), "%s/%s.log",
+				 getenv("BPFLOAD_LOGDIR"), name);
+			f = fopen(path, "w");
+			if (f) {
+				fputs(log, f);
+				fclose(f);
+			}
+		}
 		if (why && l && !*why) {
 			/* The tail of the log says why. */
 			*why = strdup(l > 2000 ? log + l - 2000 : log);

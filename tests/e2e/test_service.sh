@@ -46,6 +46,10 @@ mkdir -p "$BPFFS" && mount -t bpf bpf "$BPFFS" || {
 }
 export SYNGUARD_PIN_ROOT=$BPFFS/synguard
 e2e_in s sysctl -qw net.ipv4.tcp_syncookies=1
+# A listener on the protected port: synguard answers only SYNs that the
+# kernel would (destination local, something listening).
+e2e_bg s python3 tests/e2e/sgpeer.py serve --port 8080 >/dev/null
+e2e_wait_port s 8080 || fail "service setup" "no listener on 8080"
 
 # wait_for FILE PATTERN [TENTHS]: until FILE has a line matching PATTERN.
 wait_for() {
