@@ -899,18 +899,35 @@ static char kex_from[512];  /* what it was built from */
 static char kex_log[16384]; /* libbpf's messages while loading it */
 static size_t kex_log_len;
 
+/* Keeps the tail of libbpf's messages (the verifier's verdict is at the
+ * end of a log that can be megabytes long). */
 static int kex_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	int n;
+	char *msg = NULL;
+	size_t n, keep;
+	int len;
 
-	if (level == LIBBPF_DEBUG || kex_log_len >= sizeof(kex_log) - 1)
+	if (level == LIBBPF_DEBUG)
 		return 0;
-	n = vsnprintf(kex_log + kex_log_len, sizeof(kex_log) - kex_log_len, fmt,
-		      ap);
-	if (n > 0)
-		kex_log_len += (size_t)n < sizeof(kex_log) - kex_log_len ?
-				       (size_t)n :
-				       sizeof(kex_log) - kex_log_len - 1;
+	len = vasprintf(&msg, fmt, ap);
+	if (len < 0)
+		return 0;
+	n = (size_t)len;
+	if (n >= sizeof(kex_log) - 1) {
+		memcpy(kex_log, msg + n - (sizeof(kex_log) - 1),
+		       sizeof(kex_log) - 1);
+		kex_log_len = sizeof(kex_log) - 1;
+	} else {
+		keep = sizeof(kex_log) - 1 - n;
+		if (kex_log_len > keep) {
+			memmove(kex_log, kex_log + kex_log_len - keep, keep);
+			kex_log_len = keep;
+		}
+		memcpy(kex_log + kex_log_len, msg, n);
+		kex_log_len += n;
+	}
+	kex_log[kex_log_len] = '\0';
+	free(msg);
 	return 0;
 }
 
