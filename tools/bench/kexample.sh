@@ -50,7 +50,7 @@ if [ -z "$tarball" ]; then
 		fi
 	done
 fi
-[ -n "$tarball" ] && [ -f "$tarball" ] ||
+{ [ -n "$tarball" ] && [ -f "$tarball" ]; } ||
 	why "no kernel source package: /usr/src/linux-source-{6.12,6.1}.tar.xz missing (apt-get install linux-source-6.12; make bench does it)"
 top=$(basename "$tarball" .tar.xz)
 pkg=$(dpkg-query -W -f='${Package} ${Version}' "$top" 2>/dev/null || echo "$top")

@@ -2574,7 +2574,8 @@ static void usage(FILE *f)
 		"  -N FRAMES  frames in a random-source ring, a power of two (default %u, at most %u)\n"
 		"  -K DIR     time the kernel's XDP synproxy example built in DIR (tools/bench/kexample.sh)\n"
 		"  -s SEED    seed of the random sources (default: a random one, shown in the report)\n"
-		"  -c TEXT    only the classes whose name contains TEXT (and no probe unless -p)\n"
+		"  -c TEXT    only the class named TEXT, or if none is, those whose name contains it\n"
+		"             (and no probe unless -p)\n"
 		"  -p TEXT    only the cost probes whose name contains TEXT (and no class unless -c)\n"
 		"  -C CPU     run on that CPU only (default: wherever the scheduler puts it)\n"
 		"  -L FILE    write synguard_xdp's JIT line map to FILE (for lineprof.py)\n"
@@ -2602,7 +2603,7 @@ int main(int argc, char **argv)
 	const char *out_path = NULL;
 	time_t t_start = time(NULL);
 	double load0[3] = { 0 };
-	int c, i, missed, seeded = 0;
+	int c, i, missed, seeded = 0, exact = 0;
 
 	while ((c = getopt(argc, argv, "c:p:C:L:o:r:n:N:K:s:qh")) != -1) {
 		switch (c) {
@@ -2685,10 +2686,15 @@ int main(int argc, char **argv)
 	progress("building the frames, every one checked on its own\n");
 	build_frames();
 
+	/* -c: a class named exactly so, else every class whose name has it */
+	for (i = 0; only_class && i < NCLASSES; i++)
+		exact |= !strcmp(classes[i].name, only_class);
 	progress("classes:\n");
 	for (i = 0; i < NCLASSES; i++) {
 		if ((only_class || only_probe) &&
-		    (!only_class || !strstr(classes[i].name, only_class)))
+		    (!only_class ||
+		     (exact ? strcmp(classes[i].name, only_class) :
+			      !strstr(classes[i].name, only_class))))
 			continue;
 		run_class(&classes[i]);
 		classes[i].done = 1;
