@@ -2531,6 +2531,26 @@ static void report_raw(void)
 			     probes[i].med_delta, probes[i].med_rel);
 }
 
+/* The machine's CPU time so far (/proc/stat "cpu": user nice system idle
+ * iowait irq softirq steal), in ticks. */
+struct cpu_times {
+	unsigned long long t[8];
+};
+
+static void read_cpu_times(struct cpu_times *c)
+{
+	FILE *f = fopen("/proc/stat", "r");
+
+	memset(c, 0, sizeof(*c));
+	if (!f)
+		return;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &c->t[0],
+		   &c->t[1], &c->t[2], &c->t[3], &c->t[4], &c->t[5], &c->t[6],
+		   &c->t[7]) != 8)
+		memset(c, 0, sizeof(*c));
+	fclose(f);
+}
+
 static void machine_line(const double *load0)
 {
 	char line[256], model[128] = "unknown";
@@ -2557,10 +2577,34 @@ static void machine_line(const double *load0)
 	getloadavg(load, 3);
 	emit("Machine: %s, %ld cores online (%ld configured), Linux %s %s; "
 	     "load average (1 min) %.2f at the start of the run, %.2f at "
-	     "the end.\n",
+	     "the end",
 	     model, sysconf(_SC_NPROCESSORS_ONLN),
 	     sysconf(_SC_NPROCESSORS_CONF), u.release, u.machine, load0[0],
 	     load[0]);
+}
+
+/* What the whole machine did during the run: this bench keeps one CPU
+ * busy, mostly in the kernel; softirq time is other work (packets of
+ * other tests: this kernel charges it to whatever thread it interrupts,
+ * the bench's included), steal time the hypervisor's. */
+static void cpu_line(const struct cpu_times *a, const struct cpu_times *b)
+{
+	unsigned long long d[8], tot = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		d[i] = b->t[i] - a->t[i];
+		tot += d[i];
+	}
+	if (!tot) {
+		emit(".\n");
+		return;
+	}
+	emit("; of the machine's CPU time during the run: %.0f%% idle, %.0f%% "
+	     "user, %.0f%% system, %.1f%% softirq, %.1f%% steal.\n",
+	     100.0 * (d[3] + d[4]) / tot, 100.0 * (d[0] + d[1]) / tot,
+	     100.0 * (d[2] + d[5]) / tot, 100.0 * d[6] / tot,
+	     100.0 * d[7] / tot);
 }
 
 static void usage(FILE *f)
@@ -2603,6 +2647,7 @@ int main(int argc, char **argv)
 	const char *out_path = NULL;
 	time_t t_start = time(NULL);
 	double load0[3] = { 0 };
+	struct cpu_times cpu0, cpu1;
 	int c, i, missed, seeded = 0, exact = 0;
 
 	while ((c = getopt(argc, argv, "c:p:C:L:o:r:n:N:K:s:qh")) != -1) {
@@ -2659,6 +2704,7 @@ int main(int argc, char **argv)
 		die("getrandom: %s", strerror(errno));
 	rng_state = rng_seed;
 	getloadavg(load0, 3);
+	read_cpu_times(&cpu0);
 
 	if (pin_cpu >= 0) {
 		cpu_set_t set;
@@ -2722,7 +2768,9 @@ int main(int argc, char **argv)
 		report_dominates();
 	report_raw();
 	emit("\n");
+	read_cpu_times(&cpu1);
 	machine_line(load0);
+	cpu_line(&cpu0, &cpu1);
 	if (pin_cpu >= 0)
 		emit("Pinned to CPU %d. ", pin_cpu);
 	emit("Run: %ld s, in a private network namespace (the server's "
