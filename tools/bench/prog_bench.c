@@ -2593,7 +2593,7 @@ static void machine_line(const double *load0)
 	getloadavg(load, 3);
 	emit("Machine: %s, %ld cores online (%ld configured), Linux %s %s; "
 	     "load average (1 min) %.2f at the start of the run, %.2f at "
-	     "the end",
+	     "the end (the bench's own busy CPU adds up to 1)",
 	     model, sysconf(_SC_NPROCESSORS_ONLN),
 	     sysconf(_SC_NPROCESSORS_CONF), u.release, u.machine, load0[0],
 	     load[0]);
