@@ -5,24 +5,32 @@
  * BPF_PROG_TEST_RUN runs every repeat on the same buffer and the same
  * xdp_buff: what one repeat writes (the SYN rewritten into a SYN-ACK, a
  * resized tail, metadata in front of a verified ACK) is what the next one
- * sees. Timing synguard on a SYN therefore needs the SYN back before each
+ * sees. Timing synguard on a SYN therefore needs a SYN back before each
  * repeat. This program does that, then tail-calls the program under test
  * (slot 0 of bench_target):
  *
+ *   0. pick the next frame of the ring: bench_frames[bench_cursor++ &
+ *      bench_mask], so that a class can bring a different source address,
+ *      port and ISN every repeat (a random-source flood) rather than one
+ *      replayed frame; bench_mask 0 replays frame 0. The cursor is one
+ *      global, not per CPU: a test run that yields between repeats may go
+ *      on on another CPU, and the caller needs to know which frame the
+ *      last repeat saw
  *   1. drop any metadata: bpf_xdp_adjust_meta(ctx, data - data_meta)
- *   2. restore the original length: bpf_xdp_adjust_tail(ctx, len - cur)
- *   3. rewrite the original bytes from bench_frame (bpf_xdp_store_bytes)
+ *   2. restore the frame's length: bpf_xdp_adjust_tail(ctx, len - cur)
+ *   3. write the frame's bytes (bpf_xdp_store_bytes)
  *   4. read the frame back, 8 bytes at a time
  *
  * Every step runs unconditionally (adjusting by 0 when nothing changed), so
  * the wrapper costs the same in front of synguard as in front of
- * floor_pass; prog_bench subtracts the latter. Step 4 is there for the
- * same reason: loads right behind the helper's memcpy may wait for its
- * stores to complete, and without the read-back only a program that reads
- * the frame (synguard, not floor_pass) would pay that wait. What is left
- * of the difference between the two (presumably cache and predictor state
- * shared with the wrapper) is what prog_bench's method check measures:
- * a class that can be timed both ways, wrapped and directly.
+ * floor_pass, given the same ring; prog_bench subtracts the latter. Step 4
+ * is there for the same reason: loads right behind the helper's memcpy may
+ * wait for its stores to complete, and without the read-back only a program
+ * that reads the frame (synguard, not floor_pass) would pay that wait. What
+ * is left of the difference between the two (presumably cache and
+ * predictor state shared with the wrapper) is what prog_bench's method
+ * check measures: a class that can be timed both ways, wrapped and
+ * directly.
  *
  * Any failure returns XDP_ABORTED without calling the program, which the
  * caller sees as counters that did not move.
@@ -32,26 +40,32 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define BENCH_FRAME_MAX 128
+/* A frame of the ring fills two cache lines: 8 + 120 bytes. */
+#define BENCH_FRAME_MAX 120
 
-/* The frame to restore before every repeat (userspace writes it). */
+/* One frame of the ring (userspace writes them). */
 struct bench_frame {
 	__u32 len; /* 14..BENCH_FRAME_MAX */
 	__u32 pad;
 	__u8 data[BENCH_FRAME_MAX];
 };
 
+/* The ring; userspace sizes it (a power of two) before loading. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct bench_frame);
-} bench_frame SEC(".maps");
+} bench_frames SEC(".maps");
 
-/* Slot 0: the program under test (synguard_xdp or floor_pass). */
+/* The next frame's number (userspace resets it before a run). */
+__u32 bench_cursor;
+/* Frames in use - 1 (a power of two - 1, below the ring's size). */
+__u32 bench_mask;
 /* Where the read-back goes, so that it is not optimised away. */
 __u64 bench_sink;
 
+/* Slot 0: the program under test (synguard_xdp, floor_pass, ...). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, 1);
@@ -63,13 +77,14 @@ SEC("xdp")
 int bench_wrap(struct xdp_md *ctx)
 {
 	struct bench_frame *f;
-	__u32 zero = 0, len;
+	__u32 len, idx;
 	long meta, cur;
 	void *data, *end;
 	__u64 acc = 0;
 	int i;
 
-	f = bpf_map_lookup_elem(&bench_frame, &zero);
+	idx = bench_cursor++ & bench_mask;
+	f = bpf_map_lookup_elem(&bench_frames, &idx);
 	if (!f)
 		return XDP_ABORTED;
 	len = f->len;
