@@ -170,7 +170,14 @@ struct sg_lpm6 {
 
 /* A source prefix, address masked to the prefix length. */
 struct sg_src_key {
-	__u32 family;  /* 4 or 6; 0: bucket never used */
+	__u16 family; /* 4 or 6; 0: bucket never used */
+	/*
+	 * Not part of the prefix, kept when another prefix claims the
+	 * bucket: 0x8000 | the low 15 bits of the epoch in which a source
+	 * hashing here was last put in sg_recent (0: never). The SYN path
+	 * reads sg_recent (another cache line) only when this is recent.
+	 */
+	__u16 seen;
 	__u32 addr[4]; /* network order; IPv4 in addr[0] */
 };
 

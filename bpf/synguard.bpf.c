@@ -184,8 +184,10 @@ static __always_inline void sg_srcid(const struct sg_pkt *pkt,
 	id->fp = pkt->v6 ? (__u32)h : pkt->saddr[0];
 }
 
-static __always_inline void sg_recent_mark(const struct sg_srcid *id,
-					   __u32 epoch)
+/* Put the source in sg_recent for @epoch. 1 when that stored something
+ * (the caller then marks the prefix's bucket, sg_src_mark_seen). */
+static __always_inline int sg_recent_mark(const struct sg_srcid *id,
+					  __u32 epoch)
 {
 	__u32 slot = id->recent_slot;
 	struct sg_seen *r = bpf_map_lookup_elem(&sg_recent, &slot);
@@ -194,7 +196,9 @@ static __always_inline void sg_recent_mark(const struct sg_srcid *id,
 	if (r && (r->epoch1 != epoch + 1 || r->fp != id->fp)) {
 		r->fp = id->fp;
 		r->epoch1 = epoch + 1;
+		return 1;
 	}
+	return 0;
 }
 
 /* Epoch + 1 of this very source's last sighting, 0 for none. */
@@ -608,6 +612,32 @@ static __always_inline struct sg_src *sg_src_bucket(const struct sg_pkt *pkt,
 	return bpf_map_lookup_elem(&sg_sources, &slot);
 }
 
+#define SG_SEEN16(e) ((__u16)(0x8000 | ((e)&0x7fff)))
+
+/* Note in @b that a source hashing here went into sg_recent in @epoch. */
+static __always_inline void sg_src_mark_seen(struct sg_src *b, __u32 epoch)
+{
+	if (b->key.seen != SG_SEEN16(epoch))
+		b->key.seen = SG_SEEN16(epoch);
+}
+
+/*
+ * May a source hashing to @b have been put in sg_recent within @window
+ * epochs of @epoch? Never wrong when it says no (the mark is the latest
+ * epoch of any such source); a yes may be another source's, or one 2^15
+ * epochs ago: the caller then asks sg_recent itself.
+ */
+static __always_inline int sg_src_maybe_seen(const struct sg_src *b,
+					     __u32 epoch, __u32 window)
+{
+	__u16 s;
+
+	if (!b)
+		return 1;
+	s = b->key.seen;
+	return s && ((epoch - s) & 0x7fff) < window;
+}
+
 /*
  * Claim @b for prefix @k when another prefix holds it but has been idle
  * for two epochs (or nobody ever did); until then the two share it.
@@ -622,7 +652,11 @@ static __always_inline void sg_src_claim(struct sg_src *b,
 		return;
 	if (b->key.family && epoch - b->epoch < 2)
 		return;
-	b->key = *k;
+	b->key.family = k->family;
+	b->key.addr[0] = k->addr[0];
+	b->key.addr[1] = k->addr[1];
+	b->key.addr[2] = k->addr[2];
+	b->key.addr[3] = k->addr[3];
 	b->synack = b->ack_ok = b->limited = 0;
 	b->tokens = full;
 	b->last_ns = now;
@@ -637,19 +671,17 @@ static __always_inline void sg_src_claim(struct sg_src *b,
  * when its prefix's bucket is empty: a flood spoofing the prefix must not
  * lock its real clients out. Returns 0 to answer, or SG_V_DROP_RATELIMIT.
  */
-static __always_inline int sg_src_synack(const struct sg_pkt *pkt,
+static __always_inline int sg_src_synack(struct sg_src *b,
+					 const struct sg_src_key *k,
 					 const struct sg_config *cfg,
 					 __u32 epoch, int known)
 {
 	__u64 full = (__u64)cfg->synack_burst << 10, now;
-	struct sg_src_key k;
-	struct sg_src *b;
 
-	b = sg_src_bucket(pkt, cfg, &k);
 	if (!b)
 		return 0;
 	now = bpf_ktime_get_coarse_ns();
-	sg_src_claim(b, &k, epoch, full, now);
+	sg_src_claim(b, k, epoch, full, now);
 	if (cfg->synack_rate &&
 	    !sg_bucket_take(&b->tokens, &b->last_ns, now, cfg->synack_mul,
 			    cfg->synack_cap_ns, full, 1024, 1024)) {
@@ -672,6 +704,8 @@ static __always_inline void sg_src_ack_ok(const struct sg_pkt *pkt,
 	struct sg_src_key k;
 	struct sg_src *b = sg_src_bucket(pkt, cfg, &k);
 
+	if (b)
+		sg_src_mark_seen(b, epoch);
 	if (b && b->key.family == k.family && b->key.addr[0] == k.addr[0] &&
 	    b->key.addr[1] == k.addr[1] && b->key.addr[2] == k.addr[2] &&
 	    b->key.addr[3] == k.addr[3]) {
@@ -813,7 +847,9 @@ static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
 	void *data_end = (void *)(long)ctx->data_end;
 	struct sg_synack r = {};
 	struct sg_epoch_state *es;
+	struct sg_src_key k;
 	struct sg_srcid id;
+	struct sg_src *b;
 	struct tcphdr *th;
 	__u32 cisn, epoch, seen, zero = 0;
 	int v;
@@ -841,9 +877,16 @@ static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
 	if ((cfg->flags & SG_CFG_ENGAGE_AUTO) && !es->engaged)
 		return sg_verdict(SG_V_PASS_NOT_ENGAGED, XDP_PASS);
 
+	/* The prefix's bucket first: it says whether sg_recent may know the
+	 * source at all, so that a flood of new sources costs one cache
+	 * line here, not two. One sg_recent lookup serves the guard and the
+	 * TIME_WAIT check. */
+	b = sg_src_bucket(pkt, cfg, &k);
 	sg_srcid(pkt, cfg, &id);
-	seen = sg_recent_get(&id); /* one lookup for the guard and TIME_WAIT */
-	v = sg_src_synack(pkt, cfg, epoch,
+	seen = sg_src_maybe_seen(b, epoch, cfg->tw_epochs + 2) ?
+		       sg_recent_get(&id) :
+		       0;
+	v = sg_src_synack(b, &k, cfg, epoch,
 			  sg_seen_within(seen, epoch, cfg->tw_epochs + 2));
 	if (v)
 		return sg_verdict(v, XDP_DROP);
@@ -1054,8 +1097,13 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 
 	state = sg_sk_state(ctx, pkt);
 	if (state >= 0 && state != BPF_TCP_LISTEN) {
-		if (cfg->tw_epochs)
-			sg_recent_mark(&id, es->epoch);
+		if (cfg->tw_epochs && sg_recent_mark(&id, es->epoch)) {
+			struct sg_src_key k;
+			struct sg_src *b = sg_src_bucket(pkt, cfg, &k);
+
+			if (b)
+				sg_src_mark_seen(b, es->epoch);
+		}
 		return sg_verdict(SG_V_PASS_ESTABLISHED, XDP_PASS);
 	}
 
