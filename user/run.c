@@ -981,8 +981,11 @@ static void info_take_sysctls(struct daemon *d)
 /* Write our record (after start). */
 static void info_update(struct daemon *d)
 {
+	int lk = sg_records_lock(d->l.pin_root);
+
 	info_take_sysctls(d);
 	map_set(d->l.skel->maps.sg_info, 0, &d->info, sizeof(d->info));
+	sg_records_unlock(lk);
 }
 
 /* TcpExt SyncookiesSent and ListenOverflows of this namespace. */
@@ -1366,10 +1369,15 @@ int cmd_run(int argc, char **argv)
 		saved[i].changed = 0; /* the record has it now */
 	}
 	d.info.netns = sg_netns_id();
-	sg_sysctl_adopt(o->pin_root, o->ifname, &d.info);
 	d.info.started = d.info.rotated = time(NULL);
 	sg_loader_sync_uppers(l);
-	write_info(&d);
+	{
+		int lk = sg_records_lock(o->pin_root);
+
+		sg_sysctl_adopt(o->pin_root, o->ifname, &d.info);
+		write_info(&d);
+		sg_records_unlock(lk);
+	}
 
 	d.ns = sg_netstate_open();
 	if (!d.ns)
@@ -1440,10 +1448,16 @@ out:
 	sg_netstate_close(d.ns);
 	sg_keyring_wipe(&d.kr);
 	if (l->skel && d.info.pid) {
+		/* Under the lock, and our record says we are gone before it is
+		 * released: a synguard stopping at the same time then sees
+		 * us gone and restores, instead of handing over to us. */
+		int lk = sg_records_lock(o->pin_root);
+
 		info_take_sysctls(&d);
 		d.info.pid = 0;
 		sg_sysctl_release(o->pin_root, o->ifname, &d.info);
 		map_set(l->skel->maps.sg_info, 0, &d.info, sizeof(d.info));
+		sg_records_unlock(lk);
 	}
 	sg_loader_close(l);
 	if (err && l->pin_dir_created)
@@ -1502,11 +1516,13 @@ int cmd_detach(int argc, char **argv)
 		 * a synguard of this namespace that still runs). */
 		struct sg_info info;
 		const char *root = sg_pin_root(pin_root);
+		int lk = sg_records_lock(root);
 
 		if (!sg_info_read(root, argv[optind], &info) &&
 		    info.sysctl_saved && info.netns == sg_netns_id() &&
 		    !(info.pid && sg_daemon_alive(info.pid)))
 			sg_sysctl_release(root, argv[optind], &info);
+		sg_records_unlock(lk);
 	}
 	return sg_detach_iface(sg_pin_root(pin_root), argv[optind]) ?
 		       SG_EXIT_FAIL :

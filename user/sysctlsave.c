@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /* See sysctlsave.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +14,23 @@
 #include "pins.h"
 #include "sysctlsave.h"
 #include "util.h"
+
+int sg_records_lock(const char *root)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) && errno == EINTR)
+		;
+	return fd;
+}
+
+void sg_records_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* drops the flock */
+}
 
 __u64 sg_netns_id(void)
 {

@@ -18,6 +18,18 @@
 #define SG_SYSCTL_COOKIES 1u
 #define SG_SYSCTL_TS 2u
 
+/*
+ * Hand-overs between the synguards of one pin root are read-modify-writes
+ * of each other's records: every such sequence (start's adoption, a
+ * record write, stop's release, detach's) runs under this lock, an flock
+ * on the pin root directory, so that two daemons stopping together
+ * (systemctl stop of several instances) cannot lose the originals.
+ * Returns the fd for sg_records_unlock(), or -1: then unlocked (best
+ * effort; the directory cannot be opened).
+ */
+int sg_records_lock(const char *root);
+void sg_records_unlock(int fd);
+
 /* The network namespace of this process (inode of /proc/self/ns/net). */
 __u64 sg_netns_id(void);
 
