@@ -526,6 +526,21 @@ static void child_report(int chan, int err)
 	_exit(1);
 }
 
+static struct {
+	void *p;
+	size_t len;
+} secrets[4];
+static int nsecrets;
+
+void sg_metrics_forget(void *p, size_t len)
+{
+	if (nsecrets < (int)(sizeof(secrets) / sizeof(secrets[0]))) {
+		secrets[nsecrets].p = p;
+		secrets[nsecrets].len = len;
+		nsecrets++;
+	}
+}
+
 /* The HTTP process: never returns. */
 static void child_main(struct sg_metrics *m, int chan, pid_t daemon)
 {
@@ -534,6 +549,8 @@ static void child_main(struct sg_metrics *m, int chan, pid_t daemon)
 	sigset_t none;
 	int e;
 
+	for (e = 0; e < nsecrets; e++)
+		explicit_bzero(secrets[e].p, secrets[e].len);
 	prctl(PR_SET_NAME, "synguard-http", 0, 0, 0);
 	signal(SIGINT, SIG_IGN); /* a terminal's ^C is the daemon's to act on */
 	signal(SIGHUP, SIG_IGN);
@@ -547,8 +564,10 @@ static void child_main(struct sg_metrics *m, int chan, pid_t daemon)
 		pr_err("synguard: metrics: HTTP process: %s\n", err);
 		child_report(chan, -e);
 	}
-	/* Die with the daemon (set after the uid change, which clears it). */
+	/* Die with the daemon; no core dump, no ptrace by other processes
+	 * of its user (both set after the uid change, which resets them). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (getppid() != daemon)
 		_exit(0);
 	setsockopt(chan, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

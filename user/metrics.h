@@ -30,6 +30,14 @@ struct sg_metrics *sg_metrics_spawn(const char *addr, const char *pin_root,
 				    const char *engine);
 struct sg_metrics *sg_metrics_start(const char *addr, const char *pin_root,
 				    const char *engine);
+/*
+ * Memory holding secrets (the key file's master key, the slot hash keys)
+ * that every HTTP process wipes from its copy of the daemon's memory
+ * first thing after fork, so that a bug in the HTTP parser cannot leak
+ * them. Register before sg_metrics_spawn(); at most 4 regions.
+ */
+void sg_metrics_forget(void *p, size_t len);
+
 /* The HTTP process's pid (privilege-separated), else 0. */
 int sg_metrics_pid(const struct sg_metrics *m);
 void sg_metrics_stop(struct sg_metrics *m);

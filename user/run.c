@@ -1387,6 +1387,8 @@ int cmd_run(int argc, char **argv)
 			strerror(errno));
 
 	if (strcmp(o->metrics, "off")) {
+		sg_metrics_forget(&d.kr.master, sizeof(d.kr.master));
+		sg_metrics_forget(d.hkey, sizeof(d.hkey));
 		d.metrics = sg_metrics_spawn(
 			o->metrics, o->pin_root,
 			engine == SG_ENGINE_OWN ? "own" : "kernel");
