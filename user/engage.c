@@ -14,7 +14,7 @@ int sg_engage_step(struct sg_engage_state *s, const struct sg_engage_cfg *c,
 		}
 		return 0;
 	}
-	if (syn_rate >= c->off || kernel_defends) {
+	if (syn_rate > c->off || kernel_defends) {
 		s->calm_since = 0;
 		return 0;
 	}

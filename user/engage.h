@@ -5,7 +5,7 @@
  * protected ports (counted by XDP whether engaged or not) and whether the
  * kernel had to defend itself (TcpExtSyncookiesSent or ListenOverflows
  * grew: a listener's queue full). Engage at once when either says attack;
- * stand down only after --engage-hold seconds below --engage-off with the
+ * stand down only after --engage-hold seconds at or below --engage-off with the
  * kernel calm: two thresholds and a hold, so a flood that pulses or hovers
  * around one threshold does not flap the mode.
  */

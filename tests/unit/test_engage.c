@@ -49,5 +49,17 @@ int main(void)
 			sg_engage_step(&s, &c, (i / 5) % 2 ? 0 : 50000, 0, t++);
 	SG_CHECK("pulsing flood: no flapping", s.engaged && !flips,
 		 "engaged %d flips %d", s.engaged, flips);
+	/* --engage-off 0 (or a quarter of a tiny --engage-on): stands down
+	 * once no SYN comes at all for the hold. */
+	{
+		struct sg_engage_cfg z = { .on = 3, .off = 0, .hold = 5 };
+		struct sg_engage_state e = { 0 };
+
+		sg_engage_step(&e, &z, 10, 0, t++);
+		for (i = 0; i < 6; i++)
+			sg_engage_step(&e, &z, 0, 0, t++);
+		SG_CHECK("engage-off 0: stands down after the hold with no SYN",
+			 !e.engaged, "engaged %d", e.engaged);
+	}
 	return sg_test_exit();
 }
