@@ -32,10 +32,12 @@ static const struct sg_opt_doc run_opts[] = {
 	  "back to generic)" },
 	{ "-c, --cookie", "ENGINE",
 	  "own, kernel or auto (default auto: own when the kernel has "
-	  "bpf_sk_assign_tcp_reqsk)" },
+	  "bpf_sk_assign_tcp_reqsk and the namespace has no conntrack NAT, "
+	  "else kernel)" },
 	{ "--set-sysctl", NULL,
 	  "set net.ipv4.tcp_syncookies (and for the kernel engine "
-	  "tcp_timestamps) as the engine needs; restored on exit" },
+	  "tcp_timestamps) as the engine needs; the namespace's last synguard "
+	  "to stop restores them" },
 	{ "--mss4", "N", "MSS in IPv4 SYN-ACKs (default: MTU - 40)" },
 	{ "--mss6", "N", "MSS in IPv6 SYN-ACKs (default: MTU - 60)" },
 	{ "--wscale", "N",
@@ -172,8 +174,12 @@ const struct sg_cmd_doc sg_cmd_docs[] = {
 	  "attach to an interface and serve until stopped",
 	  { "IFACE --ports LIST [options]" },
 	  "Attach synguard to IFACE and serve until SIGINT/SIGTERM, then "
-	  "remove what was attached (the map pins stay). SIGUSR1 starts a new "
-	  "key epoch at once. Under systemd (Type=notify) it reports READY=1 "
+	  "remove what was attached (the map pins stay). SIGHUP reloads the "
+	  "config file and the command line (ports, lists, rates, MSS, "
+	  "window, TTL, engagement, xdp-meta change live; the rest needs a "
+	  "restart, and the log says so). SIGUSR1 starts the next key epoch at "
+	  "once, unless the daemon is already one epoch ahead of the clock. "
+	  "Under systemd (Type=notify) it reports READY=1 "
 	  "once XDP and TC are attached and configured, and sends watchdog "
 	  "pings when the unit sets WatchdogSec=.",
 	  run_opts },
@@ -470,7 +476,7 @@ static const struct man_section man_outro[] = {
 	  "synguard run --config FILE reads \"key = value\" lines whose keys "
 	  "are the long options of synguard run without the dashes (ports = "
 	  "80,443; set-sysctl = yes). '#' starts a comment. allow and deny may "
-	  "repeat; any other key may appear once. Options on the command line "
+	  "repeat; for any other key the last line wins. Options on the command line "
 	  "override the file; a list given on the command line replaces the "
 	  "file's. A bad line stops the daemon with \"FILE:LINE: what\" and "
 	  "exit status 2." },
