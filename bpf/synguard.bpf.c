@@ -782,15 +782,18 @@ static __always_inline __u32 sg_zero(__u32 x)
 __attribute__((noinline)) int sg_is_local(const struct sg_pkt *pkt,
 					  const struct sg_config *cfg)
 {
-	__u32 i, n, hit = 0;
+	__u32 i, n, hit = 0, k4;
+	struct sg_in6 k6;
 
 	if (!pkt || !cfg)
 		return 0;
+	/* Map keys from the stack: Linux 6.1 takes no argument memory as a
+	 * key. */
 	if (!pkt->v6) {
 		n = cfg->nlocal4;
+		k4 = pkt->daddr[0];
 		if (n - 1 >= SG_LOCAL_LIST) /* 0, or too many for the list */
-			return !!bpf_map_lookup_elem(&sg_local4,
-						     &pkt->daddr[0]);
+			return !!bpf_map_lookup_elem(&sg_local4, &k4);
 #pragma unroll
 		for (i = 0; i < SG_LOCAL_LIST; i++)
 			hit |= sg_zero(cfg->local4[i] ^ pkt->daddr[0]) &
@@ -798,8 +801,10 @@ __attribute__((noinline)) int sg_is_local(const struct sg_pkt *pkt,
 		return hit;
 	}
 	n = cfg->nlocal6;
-	if (n - 1 >= SG_LOCAL_LIST6)
-		return !!bpf_map_lookup_elem(&sg_local6, pkt->daddr);
+	if (n - 1 >= SG_LOCAL_LIST6) {
+		__builtin_memcpy(k6.addr, pkt->daddr, 16);
+		return !!bpf_map_lookup_elem(&sg_local6, &k6);
+	}
 #pragma unroll
 	for (i = 0; i < SG_LOCAL_LIST6; i++)
 		hit |= sg_zero((cfg->local6[i][0] ^ pkt->daddr[0]) |

@@ -25,6 +25,7 @@
 
 #include "loader.h"
 #include "log.h"
+#include "pins.h"
 #include "synguard.skel.h"
 #include "util.h"
 
@@ -721,14 +722,17 @@ int sg_loader_sync_uppers(struct sg_loader *l)
 		return 0;
 	fd = bpf_program__fd(l->skel->progs.synguard_tc);
 	vlan_uppers(l->ifname, names, &n, SG_UPPERS_MAX, 0);
-	/* Forget devices that went (their filters went with them). */
+	/* Forget devices that went (their filters went with them); a
+	 * renamed one is the same device. */
 	for (i = 0; i < l->nuppers;) {
 		for (j = 0; j < n; j++)
-			if (!strcmp(names[j], l->uppers[i].name) &&
-			    if_nametoindex(names[j]) ==
-				    (unsigned int)l->uppers[i].ifindex)
+			if (if_nametoindex(names[j]) ==
+			    (unsigned int)l->uppers[i].ifindex)
 				break;
 		if (j < n) {
+			if (strcmp(names[j], l->uppers[i].name))
+				memcpy(l->uppers[i].name, names[j],
+				       sizeof(l->uppers[i].name));
 			i++;
 			continue;
 		}
@@ -746,11 +750,24 @@ int sg_loader_sync_uppers(struct sg_loader *l)
 		if (i < l->nuppers || !ifindex)
 			continue;
 		u = &l->uppers[l->nuppers];
+		for (i = 0; i < l->nfailed; i++)
+			if (l->failed[i] == ifindex)
+				break;
+		if (i < l->nfailed)
+			continue; /* refused before: said so once */
 		err = sg_tc_attach_dev(ifindex, fd, &u->hook_created);
 		if (err) {
 			pr_warn("synguard: couldn't attach the TC hand-off to "
-				"VLAN device %s above %s: %s\n",
-				names[j], l->ifname, strerror(-err));
+				"VLAN device %s above %s: %s%s\n",
+				names[j], l->ifname, strerror(-err),
+				err == -EEXIST ?
+					" (a synguard filter is there: one "
+					"running on that device, or left by "
+					"a crash: 'synguard detach' of that "
+					"device or of this one removes it)" :
+					"");
+			if (l->nfailed < SG_UPPERS_MAX)
+				l->failed[l->nfailed++] = ifindex;
 			continue;
 		}
 		u->ifindex = ifindex;
@@ -788,6 +805,36 @@ void sg_loader_close(struct sg_loader *l)
 	l->xdp = NULL;
 	l->skel = NULL;
 	l->xdp_attached = l->tc_attached = 0;
+}
+
+/*
+ * The TC filters a daemon on @ifname put on the VLAN devices above it
+ * (the daemon removes them itself when it stops; after a crash, detach
+ * does). A VLAN device with a synguard of its own running keeps its
+ * filter: it is that daemon's. The clsact qdiscs stay (whether the dead
+ * daemon created them is not known).
+ */
+static void detach_uppers(const char *pin_root, const char *ifname)
+{
+	char names[SG_UPPERS_MAX][IF_NAMESIZE];
+	struct sg_info info;
+	int n = 0, i, ifindex;
+
+	vlan_uppers(ifname, names, &n, SG_UPPERS_MAX, 0);
+	for (i = 0; i < n; i++) {
+		ifindex = if_nametoindex(names[i]);
+		if (!ifindex)
+			continue;
+		if (!sg_info_read(pin_root, names[i], &info) && info.pid &&
+		    sg_daemon_alive(info.pid))
+			continue;
+		sg_log_mute(1);
+		if (!sg_tc_detach_dev(ifindex, 0))
+			pr_info("synguard: removed the TC filter from VLAN "
+				"device %s\n",
+				names[i]);
+		sg_log_mute(0);
+	}
 }
 
 int sg_detach_iface(const char *pin_root, const char *ifname)
@@ -847,6 +894,7 @@ int sg_detach_iface(const char *pin_root, const char *ifname)
 		else if (err != -ENOENT && err != -EINVAL)
 			pr_debug("synguard: TC filter on %s: %s\n", ifname,
 				 strerror(-err));
+		detach_uppers(pin_root, ifname);
 	} else {
 		pr_info("synguard: no interface '%s' here; removing pins only\n",
 			ifname);

@@ -45,6 +45,8 @@ struct sg_loader {
 	int tc_hook_created; /* we created the clsact qdisc */
 	struct sg_upper uppers[SG_UPPERS_MAX];
 	int nuppers;
+	int failed[SG_UPPERS_MAX]; /* ifindexes refused: warned once */
+	int nfailed;
 };
 
 /* The pin root: --pin-root, else $SYNGUARD_PIN_ROOT, else the default. */

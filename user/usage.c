@@ -262,8 +262,9 @@ const struct sg_cmd_doc sg_cmd_docs[] = {
 	  "remove what synguard left on an interface",
 	  { "IFACE [--pin-root DIR]" },
 	  "Remove everything synguard left on IFACE: its XDP program, its TC "
-	  "filter and its map pins (after a crash too). Other programs are "
-	  "left alone.",
+	  "filter (and those on the VLAN devices above IFACE, unless a "
+	  "synguard runs on that device itself) and its map pins (after a "
+	  "crash too). Other programs are left alone.",
 	  detach_opts },
 	{ "version",
 	  "print version and library versions",

@@ -9,7 +9,8 @@
 #     the kernel (the hand-off refuses MPTCP listeners);
 #   - over an 802.1Q VLAN and over QinQ (802.1ad + 802.1Q) devices: cookies
 #     answered by XDP on the physical device, handed off on the device
-#     where the frame is untagged;
+#     where the frame is untagged; after kill -9, `synguard detach` also
+#     removes the TC filters the daemon put on the VLAN devices;
 #   - to a DNAT'd, container-style service (the listener is in another
 #     namespace behind nft DNAT): no local listener, so the kernel's;
 #   - to an address the server does not own: no SYN-ACK from synguard;
@@ -353,4 +354,32 @@ else
 	fail "kernel engine with NAT set up" "$got / $got2; tx_synack +$(delta tx_synack) pass_no_listener +$(delta pass_no_listener)"
 fi
 sg_stop
+
+# ---- a crashed daemon's filters on the VLAN devices go with detach ----
+sgfilters() { # the devices of the server namespace with synguard's filter
+	local d
+	for d in "$DEV" v100 q200 q300; do
+		ip netns exec "$E2E_NS_S" tc filter show dev "$d" ingress 2>/dev/null |
+			grep -q "handle 0x5347" && echo -n "$d "
+	done
+}
+if [ $HAVE_VLAN = 1 ]; then
+	sg_start --cookie own
+	before=$(sgfilters)
+	kill -KILL "$SG_PID"
+	for _ in $(seq 50); do
+		kill -0 "$SG_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	SG_PID=""
+	left=$(sgfilters)
+	out=$(e2e_in s "$SG" detach "$DEV" 2>&1)
+	after=$(sgfilters)
+	if [ "$before" = "$DEV v100 q200 q300 " ] && [ "$left" = "$before" ] && [ -z "$after" ]; then
+		pass "kill -9 leaves the TC filters on $DEV and the VLAN devices above it; 'synguard detach $DEV' removes all four"
+	else
+		fail "detach after kill -9 removes the VLAN devices' filters" \
+			"running: '$before'; after kill -9: '$left'; after detach: '$after'; $out"
+	fi
+fi
 exit 0
