@@ -24,7 +24,7 @@ int sg_log_libbpf_muted;
 /* stderr is the journal: each line gets its <N> syslog priority. */
 static int journal;
 /* The last message did not end its line: the next one continues it. */
-static int mid_line;
+static _Thread_local int mid_line; /* per thread: the metrics thread logs too */
 
 static const char journal_prio[] = {
 	[SG_LOG_ERR] = '3',   [SG_LOG_WARN] = '4',   [SG_LOG_INFO] = '6',

@@ -164,23 +164,6 @@ bad:
 	return -EINVAL;
 }
 
-static int daemon_alive(__u32 pid)
-{
-	char path[64], comm[32] = "";
-	FILE *f;
-
-	if (!pid || kill(pid, 0))
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	return !strncmp(comm, "synguard", 8);
-}
-
 static void snapshot(const char *root, const char *ifname,
 		     struct sg_snapshot *s)
 {
@@ -196,7 +179,7 @@ static void snapshot(const char *root, const char *ifname,
 		s->have_info = !bpf_map_lookup_elem(fd, &zero, &s->info);
 		close(fd);
 	}
-	s->running = s->have_info && daemon_alive(s->info.pid);
+	s->running = s->have_info && sg_daemon_alive(s->info.pid);
 	fd = sg_pin_fd(root, ifname, SG_MAP_EPOCH);
 	if (fd >= 0) {
 		struct sg_epoch_state es;
@@ -436,8 +419,18 @@ static int mhd_start(struct sg_metrics *m, int listen_fd)
 					  (unsigned int)SG_HTTP_TIMEOUT,
 					  MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 					  (size_t)SG_HTTP_MEM, MHD_OPTION_END);
-	if (!m->mhd)
-		return errno ? -errno : -EADDRINUSE;
+	if (!m->mhd) {
+		if (errno)
+			return -errno;
+		/* Bound already (the daemon's socket): not an address in
+		 * use, whatever libmicrohttpd did not say. */
+		if (listen_fd >= 0) {
+			pr_err("synguard: metrics: libmicrohttpd failed to "
+			       "start\n");
+			return -EIO;
+		}
+		return -EADDRINUSE;
+	}
 	return 0;
 }
 

@@ -65,6 +65,12 @@ static unsigned int nft_nat(void)
 	char buf[16384];
 	int fd, done = 0;
 
+	/* On a modular kernel without nf_tables loaded there is no chain to
+	 * find, and asking would make the kernel load the module (or run
+	 * modprobe every second where it cannot). */
+	if (!access("/proc/modules", F_OK) &&
+	    access("/sys/module/nf_tables", F_OK))
+		return 0;
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 	if (fd < 0)
 		return 0;
