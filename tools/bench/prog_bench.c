@@ -2307,11 +2307,15 @@ static void report_classes(void)
 		emit("Method check: a forged-cookie ACK (it leaves the frame "
 		     "alone, so it can be timed both ways) costs %.1f ns derived "
 		     "behind the wrapper (ring of one) and %.1f ns run directly, "
-		     "alternated in the same runs: median difference %+.1f ns, "
-		     "about what the wrapped (¹) figures may be overstated by.\n",
+		     "alternated in the same runs: median difference %+.1f ns; "
+		     "read the wrapped (¹) figures as accurate to about ±%.0f "
+		     "ns.\n",
 		     classes[C_CHECK].med,
 		     median(classes[C_CHECK].s[S_X].ns, runs),
-		     classes[C_CHECK].med_diff);
+		     classes[C_CHECK].med_diff,
+		     classes[C_CHECK].med_diff < 0 ?
+			     -classes[C_CHECK].med_diff :
+			     classes[C_CHECK].med_diff);
 }
 
 static void report_kex(void)
