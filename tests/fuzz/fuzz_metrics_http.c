@@ -213,7 +213,7 @@ static int setup_pins(void)
 	if (synguard_bpf__load(skel))
 		goto fail;
 	es.epoch = (__u32)(time(NULL) / 60);
-	es.pad = 0;
+	es.engaged = 0;
 	k.epoch = es.epoch;
 	slot = es.epoch % SG_KEY_SLOTS;
 	info.pid = getpid();

@@ -90,6 +90,8 @@ rm -rf "$probe"
 mkdir -p "$OUT"
 blog=$OUT/build.log
 # Built here, always: `make fuzz` runs this script (no recursion).
+stamp=$OUT/.build-start
+: >"$stamp"
 build_by_hand >"$blog" 2>&1
 build_rc=$?
 failed=0
@@ -99,7 +101,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 for t in $TARGETS; do
 	bin=$OUT/fuzz_$t
-	if [ ! -x "$bin" ] || { [ "$build_rc" -ne 0 ] && [ "$bin" -ot "tests/fuzz/fuzz_$t.c" ]; }; then
+	# After a failed build, a binary not relinked in this run is stale
+	# (built from other sources): never run it.
+	if [ ! -x "$bin" ] || { [ "$build_rc" -ne 0 ] && [ "$bin" -ot "$stamp" ]; }; then
 		say "FAIL: fuzz $t: build failed (see $blog)"
 		failed=1
 		tail -n 20 "$blog" | sed 's/^/    /'
