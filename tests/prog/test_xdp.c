@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -2466,14 +2467,33 @@ static void run_guard(void)
 
 #define BADCK_BURST 4
 
+/* Every sg_badck bucket holding @tokens, last refilled now. */
+static int fill_badck(__u64 tokens)
+{
+	struct bpf_map *m = skel->maps.sg_badck;
+	struct sg_badck b = { .tokens = tokens };
+	struct timespec ts;
+	__u32 i;
+	int err = 0;
+
+	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC */
+	if (clock_gettime(CLOCK_MONOTONIC, &ts))
+		return -errno;
+	b.last_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	for (i = 0; i < bpf_map__max_entries(m) && !err; i++)
+		err = bpf_map__update_elem(m, &i, sizeof(i), &b, sizeof(b),
+					   BPF_ANY);
+	return err;
+}
+
 /*
  * The bad-cookie limiter: BADCK_BURST failures from one source, then its
  * ACKs in the ISN-only layout are dropped unchecked (even a valid one);
  * timestamp-layout ACKs are still checked; another source is unaffected.
- * The bucket fills to its depth at the first look (the elapsed time is
- * capped at cap_ns, 2^40 ns, from a last refill at 0: the uptime here is
- * far beyond) and refills 1 unit (1/1024 ACK) per 2^24 ns: a whole ACK
- * would take 17 s.
+ * Every bucket starts full, refilled just now (a bucket never touched has
+ * its last refill at 0, the boot: in a guest booted a minute ago it holds
+ * only the minute's refill, not the burst), and refills 1 unit (1/1024
+ * ACK) per 2^24 ns: a whole ACK would take 17 s.
  */
 static void run_badck(void)
 {
@@ -2490,7 +2510,7 @@ static void run_badck(void)
 	c.badck_burst = BADCK_BURST;
 	c.badck_mul = 1;
 	c.badck_cap_ns = 1ULL << 40;
-	if (cfg_write(&c)) {
+	if (fill_badck((__u64)BADCK_BURST << 10) || cfg_write(&c)) {
 		sg_fail("badck/setup", "cannot configure: %s", strerror(errno));
 		return;
 	}
