@@ -78,6 +78,7 @@ if [ "$(arg sginit)" = systemd ]; then
 		{ echo "initrd: cannot mount the overlay"; $B poweroff -f; }
 	$B mkdir -p $N/lib/modules
 	$B mount -t 9p -o $P9,ro mods $N/lib/modules || echo "initrd: no modules share"
+	$B mkdir -p $N$REPO 2>/dev/null
 	$B mount -t 9p -o $P9,cache=none repo $N$REPO ||
 		{ echo "initrd: cannot mount the repository at $REPO"; $B poweroff -f; }
 	$B cat /proc/sys/kernel/random/uuid | $B tr -d '\n-' >$N/etc/machine-id
@@ -131,6 +132,9 @@ $B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 mods $N/run/modr
 printf '#!/bin/busybox sh\nexec /bin/busybox chroot /newroot /sbin/modprobe -d /run/modroot "$@"\n' >/modprobe.sh
 $B chmod +x /modprobe.sh
 echo /modprobe.sh >/proc/sys/kernel/modprobe
+# The repository may sit under one of the tmpfs above (a clone in /tmp,
+# /root, /var/lib): its mount point is made there.
+$B mkdir -p $N$REPO 2>/dev/null
 $B mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none repo $N$REPO ||
 	{ echo "initrd: cannot mount the repository at $REPO"; $B poweroff -f; }
 $B chroot $N /bin/bash -c "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
