@@ -346,25 +346,43 @@ _e2e_reap() {
 	return 0
 }
 
+# e2e_ns_del NS: delete a namespace this run made, if it is there. Anything
+# still running inside it was started by this run (children of recorded
+# processes, or processes a test started with e2e_in ... &): stopped by PID
+# first, or the namespace would live on after `ip netns del`.
+e2e_ns_del() {
+	local ns=$1 pids p
+	_e2e_ns_exists "$ns" || return 0
+	pids=$(ip netns pids "$ns" 2>/dev/null)
+	if [ -n "$pids" ]; then
+		_e2e_stop_procs < <(for p in $pids; do
+			echo "$p $(_e2e_starttime "$p")"
+		done)
+	fi
+	ip netns del "$ns" 2>/dev/null || _e2e_err "could not delete namespace $ns"
+}
+
+# e2e_bpffs_umount DIR...: unmount the private bpffs at each DIR (if
+# mounted) and remove the directory.
+e2e_bpffs_umount() {
+	local mnt
+	for mnt in "$@"; do
+		if mountpoint -q "$mnt" 2>/dev/null; then
+			umount -l "$mnt"
+		fi
+		rmdir "$mnt" 2>/dev/null
+	done
+	return 0
+}
+
 e2e_topology_down() {
-	local ns pids p
+	local ns
 	if [ -n "$E2E_RUN" ] && [ -f "$E2E_RUN/pids" ]; then
 		_e2e_stop_procs <"$E2E_RUN/pids"
 		: >"$E2E_RUN/pids"
 	fi
 	for ns in "$E2E_NS_A" "$E2E_NS_C" "$E2E_NS_S"; do
-		_e2e_ns_exists "$ns" || continue
-		# Anything still running inside our own namespaces was started
-		# by this run (children of recorded processes, or processes a
-		# test started with e2e_in ... &): stop them by PID, or the
-		# namespace would live on after `ip netns del`.
-		pids=$(ip netns pids "$ns" 2>/dev/null)
-		if [ -n "$pids" ]; then
-			_e2e_stop_procs < <(for p in $pids; do
-				echo "$p $(_e2e_starttime "$p")"
-			done)
-		fi
-		ip netns del "$ns" 2>/dev/null || _e2e_err "could not delete namespace $ns"
+		e2e_ns_del "$ns"
 	done
 	if [ -n "$E2E_RUN" ] && [ -d "$E2E_RUN" ]; then
 		if [ "${E2E_KEEP:-0}" = 1 ]; then

@@ -36,11 +36,7 @@ SG_PID=""
 cleanup() {
 	[ -n "$SG_PID" ] && kill -TERM "$SG_PID" 2>/dev/null
 	e2e_in s env LIBXDP_BPFFS="$BPFFS" xdp-filter unload --all >/dev/null 2>&1
-	if mountpoint -q "$BPFFS" 2>/dev/null; then
-		umount -l "$BPFFS"
-	fi
-	rmdir "$BPFFS" 2>/dev/null
-	return 0
+	e2e_bpffs_umount "$BPFFS"
 }
 e2e_trap cleanup
 

@@ -49,24 +49,11 @@ fail() {
 }
 
 cleanup() {
-	local ns p pids
-	for ns in "$NS_X" "$NS_Y"; do
-		_e2e_ns_exists "$ns" || continue
-		pids=$(ip netns pids "$ns" 2>/dev/null)
-		if [ -n "$pids" ]; then
-			_e2e_stop_procs < <(for p in $pids; do
-				echo "$p $(_e2e_starttime "$p")"
-			done)
-		fi
-		ip netns del "$ns" 2>/dev/null || echo "could not delete namespace $ns" >&2
-	done
+	e2e_ns_del "$NS_X"
+	e2e_ns_del "$NS_Y"
 	# Daemons (recorded by e2e_bg) stop with the topology; pins go with
 	# the bpffs.
-	if mountpoint -q "$BPFFS" 2>/dev/null; then
-		umount -l "$BPFFS"
-	fi
-	rmdir "$BPFFS" 2>/dev/null
-	return 0
+	e2e_bpffs_umount "$BPFFS"
 }
 e2e_trap cleanup
 

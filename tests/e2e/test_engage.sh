@@ -73,11 +73,7 @@ cleanup() {
 			sleep 0.1
 		done
 	done
-	if mountpoint -q "$BPFFS" 2>/dev/null; then
-		umount -l "$BPFFS"
-	fi
-	rmdir "$BPFFS" 2>/dev/null
-	return 0
+	e2e_bpffs_umount "$BPFFS"
 }
 e2e_trap cleanup
 

@@ -44,11 +44,7 @@ cleanup() {
 	for p in ${SG_PIDS:-}; do
 		wait "$p" 2>/dev/null
 	done
-	if mountpoint -q "$BPFFS" 2>/dev/null; then
-		umount -l "$BPFFS"
-	fi
-	rmdir "$BPFFS" 2>/dev/null
-	return 0
+	e2e_bpffs_umount "$BPFFS"
 }
 e2e_trap cleanup
 

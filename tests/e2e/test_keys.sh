@@ -60,26 +60,11 @@ skip() { echo "SKIP: $1: $2"; }
 SG_PIDS=""
 NS_B_MADE=0
 cleanup() {
-	local p pids mnt
 	# shellcheck disable=SC2086
 	[ -n "$SG_PIDS" ] && e2e_kill $SG_PIDS
 	SG_PIDS=""
-	if [ "$NS_B_MADE" = 1 ] && _e2e_ns_exists "$NS_B"; then
-		pids=$(ip netns pids "$NS_B" 2>/dev/null)
-		if [ -n "$pids" ]; then
-			_e2e_stop_procs < <(for p in $pids; do
-				echo "$p $(_e2e_starttime "$p")"
-			done)
-		fi
-		ip netns del "$NS_B" 2>/dev/null || echo "could not delete namespace $NS_B" >&2
-	fi
-	for mnt in "$BPFFS" "$BPFFS_B"; do
-		if mountpoint -q "$mnt" 2>/dev/null; then
-			umount -l "$mnt"
-		fi
-		rmdir "$mnt" 2>/dev/null
-	done
-	return 0
+	[ "$NS_B_MADE" = 1 ] && e2e_ns_del "$NS_B"
+	e2e_bpffs_umount "$BPFFS" "$BPFFS_B"
 }
 e2e_trap cleanup
 

@@ -44,11 +44,7 @@ SG_PID=""
 cleanup() {
 	[ -n "$SG_PID" ] && kill -TERM "$SG_PID" 2>/dev/null
 	ip netns del "$NS_K" 2>/dev/null
-	if mountpoint -q "$BPFFS" 2>/dev/null; then
-		umount -l "$BPFFS"
-	fi
-	rmdir "$BPFFS" 2>/dev/null
-	return 0
+	e2e_bpffs_umount "$BPFFS"
 }
 e2e_trap cleanup
 
