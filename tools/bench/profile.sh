@@ -10,7 +10,8 @@
 #   e.g. tools/bench/profile.sh 'SYN→SYN-ACK IPv4, Linux' 15
 #        tools/bench/profile.sh 'established'
 #
-# The samples include the floor programs that alternate with the class.
+# PB_ARGS adds prog_bench options (e.g. PB_ARGS="-C 1 -N 1024"). The
+# samples include the floor programs that alternate with the class.
 set -eu
 
 here=$(dirname "$0")
@@ -24,7 +25,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 perf record -q -e cpu-clock -F 20000 -o "$tmp/perf.data" -- \
-	"$bin" -q -c "$class" -r "$runs" -L "$tmp/lines" >"$tmp/report.md"
+	"$bin" -q -c "$class" -r "$runs" ${PB_ARGS:-} -L "$tmp/lines" >"$tmp/report.md"
 echo "(class row as timed under perf; sampling inflates the absolute numbers)"
 grep '^| ' "$tmp/report.md" | grep -F -- "$class" | head -n 1 || true
 perf script -i "$tmp/perf.data" -F ip,sym,symoff 2>/dev/null |

@@ -187,6 +187,9 @@ static const char *const cfg_desc[NCFG] = {
 #define GUARD_DEEP_BURST 1000000u
 #define BADCK_DEEP_BURST 1000000u
 
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
+								...);
+
 static void make_configs(void)
 {
 	struct sg_config *c;
@@ -195,6 +198,14 @@ static void make_configs(void)
 	cfg_daemon.mask4 = htonl(~0u << (32 - cfg_daemon.prefix4));
 	cfg_daemon.mask6[0] = 0xffffffffu;
 	cfg_daemon.mask6[1] = 0xffffffffu;
+	/* The daemon copies the namespace's few addresses into the config
+	 * too (user/run.c, local_list), where the program compares them in
+	 * place. */
+	if (inet_pton(AF_INET, SERVER4, &cfg_daemon.local4[0]) != 1 ||
+	    inet_pton(AF_INET6, SERVER6, cfg_daemon.local6[0]) != 1)
+		die("server addresses");
+	cfg_daemon.nlocal4 = 1;
+	cfg_daemon.nlocal6 = 1;
 	for (i = 0; i < NCFG; i++)
 		cfgs[i] = cfg_daemon;
 	cfgs[CFG_GUARD_OFF].synack_rate = 0;
@@ -372,8 +383,9 @@ static void set_port_bits(struct bpf_map *m)
 			die("ports map: %s", strerror(errno));
 }
 
-/* The daemon's view of this namespace: the server's addresses, and a
- * listener on SERVER_PORT (user/netstate.c fills these). */
+/* The daemon's view of this namespace: the server's addresses (also in
+ * the config, make_configs), and a listener on SERVER_PORT
+ * (user/netstate.c fills these). */
 static void set_local_sets(void)
 {
 	struct sg_lport lp = { .listen = 1u << (SERVER_PORT & 31) };
