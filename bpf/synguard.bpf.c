@@ -101,18 +101,6 @@ __attribute__((noinline)) __u64 sg_mac(struct sg_mac_args *a)
 		       a->meta);
 }
 
-/*
- * The TCP header offset, bounded for the verifier where it reloads it from
- * the stack as a plain 32-bit value (sg_parse() guarantees the bound).
- */
-static __always_inline __u32 sg_l4off(const struct sg_pkt *pkt)
-{
-	__u32 off = pkt->l4off;
-
-	asm volatile("%0 &= 0x7f" : "+r"(off));
-	return off;
-}
-
 /* The address part of @a, from the packet's copies. */
 static __always_inline void sg_mac_addrs(const struct sg_pkt *pkt,
 					 struct sg_mac_args *a)
@@ -1188,49 +1176,6 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 		return sg_verdict(SG_V_DROP_ADJUST, XDP_DROP);
 	sg_meta_fill(m, cfg, pkt->v6, attrs9, o->ts, o);
 	return sg_verdict(SG_V_PASS_COOKIE_OK, XDP_PASS);
-}
-
-/*
- * The option layouts most SYNs carry, recognised by whole-word compares
- * instead of the general walk (sg_parse_opts): 1 with @o filled when the
- * SYN's options are exactly one of them, 0 to walk.
- *   Linux:   MSS, SACK-permitted, timestamps, NOP, window scale (20 bytes)
- *   Windows: MSS, NOP, window scale, NOP, NOP, SACK-permitted (12 bytes)
- * Loads are little-endian words of the wire bytes.
- */
-static __always_inline int sg_syn_opts_fast(void *data, void *data_end,
-					    const struct sg_pkt *pkt,
-					    struct sg_opts *o)
-{
-	__u32 optlen = pkt->doff - sizeof(struct tcphdr);
-	__u32 *w = data + sg_l4off(pkt) + sizeof(struct tcphdr);
-	__u32 ws;
-
-	if (optlen == 20) {
-		if ((void *)(w + 5) > data_end)
-			return 0;
-		if ((w[0] & 0xffff) != 0x0402 || w[1] != 0x0a080204 ||
-		    (w[4] & 0xffffff) != 0x030301)
-			return 0;
-		o->ts = 1;
-		o->tsval = bpf_ntohl(w[2]);
-		o->tsecr = bpf_ntohl(w[3]);
-		ws = w[4] >> 24;
-	} else if (optlen == 12) {
-		if ((void *)(w + 3) > data_end)
-			return 0;
-		if ((w[0] & 0xffff) != 0x0402 ||
-		    (w[1] & 0xffffff) != 0x030301 || w[2] != 0x02040101)
-			return 0;
-		ws = w[1] >> 24;
-	} else {
-		return 0;
-	}
-	o->mss = bpf_ntohs((__u16)(w[0] >> 16));
-	o->sack = 1;
-	o->has_ws = 1;
-	o->wscale = ws > SG_WSCALE_MAX ? SG_WSCALE_MAX : ws;
-	return 1;
 }
 
 static __always_inline int sg_xdp(struct xdp_md *ctx,

@@ -14,6 +14,10 @@
  *                segment to a protected port, else XDP_ABORTED
  *   probe_parse  sg_parse + sg_parse_opts: XDP_PASS for a protected TCP
  *                segment with valid options, else XDP_ABORTED
+ *   probe_parse_syn
+ *                sg_parse + the options as synguard's SYN path reads them
+ *                (sg_syn_opts_fast, the walk only for other layouts):
+ *                XDP_PASS as probe_parse
  *   probe_mac    the cookie MAC (SipHash-2-4 over the 4-tuple, ISN, meta)
  *                for an untagged IPv4 or IPv6 TCP frame: XDP_PASS
  *   probe_src    synguard's per-prefix sg_sources update with the
@@ -81,6 +85,24 @@ int probe_parse(struct xdp_md *ctx)
 	if (sg_parse(data, data_end, &pkt) != SG_PARSE_TCP)
 		return XDP_ABORTED;
 	if (sg_parse_opts(ctx, pkt.l4off + sizeof(struct tcphdr),
+			  pkt.doff - sizeof(struct tcphdr), &o))
+		return XDP_ABORTED;
+	probe_sink = o.tsval;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int probe_parse_syn(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct sg_opts o = {};
+	struct sg_pkt pkt;
+
+	if (sg_parse(data, data_end, &pkt) != SG_PARSE_TCP)
+		return XDP_ABORTED;
+	if (!sg_syn_opts_fast(data, data_end, &pkt, &o) &&
+	    sg_parse_opts(ctx, pkt.l4off + sizeof(struct tcphdr),
 			  pkt.doff - sizeof(struct tcphdr), &o))
 		return XDP_ABORTED;
 	probe_sink = o.tsval;

@@ -2163,8 +2163,8 @@ enum {
 static struct probe probes[NPROBES] = {
 	[P_HDR] = { "sg_parse (headers, port bitmap)", "IPv4 Linux SYN", -1,
 		    &syn4l_one, XDP_PASS },
-	[P_PARSE_SYN] = { "sg_parse + TCP option walk", "IPv4 Linux SYN", -1,
-			  &syn4l_one, XDP_PASS },
+	[P_PARSE_SYN] = { "sg_parse + SYN options (word compares, as synguard)",
+			  "IPv4 Linux SYN", -1, &syn4l_one, XDP_PASS },
 	[P_PARSE_ACK] = { "sg_parse + TCP option walk", "ACK with timestamps",
 			  -1, &est, XDP_PASS },
 	[P_MAC4] = { "cookie MAC, IPv4 (SipHash-2-4, 3 blocks)",
@@ -2186,7 +2186,7 @@ static struct probe probes[NPROBES] = {
 static void probe_fds(void)
 {
 	probes[P_HDR].fd = bpf_program__fd(pr->progs.probe_hdr);
-	probes[P_PARSE_SYN].fd = bpf_program__fd(pr->progs.probe_parse);
+	probes[P_PARSE_SYN].fd = bpf_program__fd(pr->progs.probe_parse_syn);
 	probes[P_PARSE_ACK].fd = bpf_program__fd(pr->progs.probe_parse);
 	probes[P_MAC4].fd = bpf_program__fd(pr->progs.probe_mac);
 	probes[P_MAC6].fd = bpf_program__fd(pr->progs.probe_mac);
@@ -2471,7 +2471,8 @@ static void report_dominates(void)
 		budget_line(k, &over, &budget);
 		rest = over;
 		rest -= piece("cookie MAC (SipHash-2-4)", P_MAC4, k, over);
-		rest -= piece("parse + TCP option walk", P_PARSE_SYN, k, over);
+		rest -= piece("parse + SYN options (word compares)",
+			      P_PARSE_SYN, k, over);
 		rest -= piece("sg_sources per-prefix update (bucket array, "
 			      "one prefix)",
 			      P_SRC, k, over);
