@@ -466,10 +466,16 @@ if want kernel; then
 			"$([ "$okC" = 1 ] && [ -n "$logC" ]; echo $?)" "engaged $okC, log: $(sg_log C | tr '\n' ' ')"
 
 		# A handshake the kernel answers with its own cookie while synguard
-		# stands by (the tiny listener's queue is still full of the flood's
-		# half-open requests), its first ACK lost; synguard engages on that
-		# very cookie; the client's first data segment then carries the ACK.
+		# stands by, its first ACK lost; synguard engages on that very
+		# cookie; the client's first data segment then carries the ACK.
+		# tcp_syncookies=2 for this one handshake makes the kernel's
+		# cookie certain: the flood's half-open requests that kept the
+		# tiny listener's queue full drain on the kernel's own schedule
+		# (fewer SYN-ACK retries once the queue is full), so by the time
+		# synguard has stood down they may be gone (seen in a full run:
+		# SyncookiesSent +0, the premise unmet).
 		if wait_engaged $E2E_DEV_SC false 15; then
+			e2e_in s sysctl -qw net.ipv4.tcp_syncookies=2
 			read -r tx0 kc0 bad0 ne0 < <(ctr $E2E_DEV_SC tx_synack pass_kernel_cookie drop_cookie_bad pass_not_engaged)
 			c0=$(e2e_nstat_get s TcpExtSyncookiesSent) v0=$(e2e_nstat_get s TcpExtSyncookiesRecv)
 			l0=$(lost $P_TINY)
@@ -490,6 +496,7 @@ if want kernel; then
 			read -r tx1 kc1 bad1 ne1 < <(ctr $E2E_DEV_SC tx_synack pass_kernel_cookie drop_cookie_bad pass_not_engaged)
 			c1=$(e2e_nstat_get s TcpExtSyncookiesSent) v1=$(e2e_nstat_get s TcpExtSyncookiesRecv)
 			l1=$(lost $P_TINY)
+			e2e_in s sysctl -qw net.ipv4.tcp_syncookies=1
 			note "kernel cookie: $got; engaged before the data: $okC; SYN left to the kernel (pass_not_engaged +$(d "$ne1" "$ne0"), tx_synack +$(d "$tx1" "$tx0")), SyncookiesSent +$((c1 - c0)), ACKs dropped +$((l1 - l0)), pass_kernel_cookie +$(d "$kc1" "$kc0"), drop_cookie_bad +$(d "$bad1" "$bad0"), SyncookiesRecv +$((v1 - v0))"
 			check "kernel: a kernel-cookie handshake from just before engagement completes after it (pass_kernel_cookie +$(d "$kc1" "$kc0"), drop_cookie_bad +$(d "$bad1" "$bad0"), the kernel took its cookie: SyncookiesRecv +$((v1 - v0)))" \
 				"$(grep -q '"echo": true' <<<"$got" && [ "$okC" = 1 ] && [ "$(d "$ne1" "$ne0")" = 1 ] &&
