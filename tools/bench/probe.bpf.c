@@ -74,8 +74,9 @@ int probe_hdr(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-SEC("xdp")
-int probe_parse(struct xdp_md *ctx)
+/* sg_parse and the options, with synguard's SYN word compares first
+ * when @fast (a constant: each program keeps only its own path). */
+static __always_inline int probe_parse_opts(struct xdp_md *ctx, int fast)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -84,7 +85,8 @@ int probe_parse(struct xdp_md *ctx)
 
 	if (sg_parse(data, data_end, &pkt) != SG_PARSE_TCP)
 		return XDP_ABORTED;
-	if (sg_parse_opts(ctx, pkt.l4off + sizeof(struct tcphdr),
+	if (!(fast && sg_syn_opts_fast(data, data_end, &pkt, &o)) &&
+	    sg_parse_opts(ctx, pkt.l4off + sizeof(struct tcphdr),
 			  pkt.doff - sizeof(struct tcphdr), &o))
 		return XDP_ABORTED;
 	probe_sink = o.tsval;
@@ -92,21 +94,15 @@ int probe_parse(struct xdp_md *ctx)
 }
 
 SEC("xdp")
+int probe_parse(struct xdp_md *ctx)
+{
+	return probe_parse_opts(ctx, 0);
+}
+
+SEC("xdp")
 int probe_parse_syn(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct sg_opts o = {};
-	struct sg_pkt pkt;
-
-	if (sg_parse(data, data_end, &pkt) != SG_PARSE_TCP)
-		return XDP_ABORTED;
-	if (!sg_syn_opts_fast(data, data_end, &pkt, &o) &&
-	    sg_parse_opts(ctx, pkt.l4off + sizeof(struct tcphdr),
-			  pkt.doff - sizeof(struct tcphdr), &o))
-		return XDP_ABORTED;
-	probe_sink = o.tsval;
-	return XDP_PASS;
+	return probe_parse_opts(ctx, 1);
 }
 
 SEC("xdp")

@@ -383,19 +383,18 @@ static void set_port_bits(struct bpf_map *m)
 			die("ports map: %s", strerror(errno));
 }
 
-/* The daemon's view of this namespace: the server's addresses (also in
- * the config, make_configs), and a listener on SERVER_PORT
+/* The daemon's view of this namespace: the server's addresses (the
+ * config's copies, make_configs), and a listener on SERVER_PORT
  * (user/netstate.c fills these). */
 static void set_local_sets(void)
 {
 	struct sg_lport lp = { .listen = 1u << (SERVER_PORT & 31) };
-	__u32 a4, one = 1, idx = SERVER_PORT >> 5;
+	__u32 one = 1, idx = SERVER_PORT >> 5;
 	struct sg_in6 a6;
 
-	if (inet_pton(AF_INET, SERVER4, &a4) != 1 ||
-	    inet_pton(AF_INET6, SERVER6, a6.addr) != 1)
-		die("server addresses");
-	if (bpf_map__update_elem(sg->maps.sg_local4, &a4, sizeof(a4), &one,
+	memcpy(a6.addr, cfg_daemon.local6[0], sizeof(a6.addr));
+	if (bpf_map__update_elem(sg->maps.sg_local4, &cfg_daemon.local4[0],
+				 sizeof(cfg_daemon.local4[0]), &one,
 				 sizeof(one), BPF_ANY) ||
 	    bpf_map__update_elem(sg->maps.sg_local6, &a6, sizeof(a6), &one,
 				 sizeof(one), BPF_ANY) ||
