@@ -2095,6 +2095,44 @@ static void run_local(void)
 
 		run_decs(f, 2);
 	}
+	/* One address of a family is compared in line (sg_dst_local()):
+	 * the destination is local only when all of it matches. */
+	c.nlocal4 = 1;
+	memcpy(&c.local4[0], d4, 4);
+	c.nlocal6 = 1;
+	memcpy(c.local6[0], d6, 16);
+	if (!cfg_write(&c)) {
+		const struct dec_fix f[] = {
+			DFIX("local/one/syn4_answered", DTX(XS(6)), SYN4(80)),
+			DFIX("local/one/syn6_answered", DTX(XS(6)), SYN6(443)),
+		};
+
+		run_decs(f, 2);
+	}
+	c.local4[0] ^= htonl(1);
+	memcpy(&c.local4[1], d4, 4); /* past the count */
+	if (!cfg_write(&c)) {
+		const struct dec_fix f[] = {
+			DFIX("local/one/syn4_other_address_not_local",
+			     NOT_LOCAL, SYN4(80)),
+		};
+
+		run_decs(f, 1);
+	}
+	for (int w = 0; w < 4; w++) {
+		char nm[64];
+		struct dec_fix f[] = {
+			DFIX("", NOT_LOCAL, SYN6(443)),
+		};
+
+		memcpy(c.local6[0], d6, 16);
+		c.local6[0][w] ^= htonl(0x100);
+		snprintf(nm, sizeof(nm),
+			 "local/one/syn6_word_%d_differs_not_local", w);
+		f[0].name = nm;
+		if (!cfg_write(&c))
+			run_decs(f, 1);
+	}
 	/* ... the last slot of a full list is, and a count beyond the list
 	 * sends the lookup to the (now empty) hash maps. */
 	c.nlocal4 = SG_LOCAL_LIST;
