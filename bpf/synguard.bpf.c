@@ -24,6 +24,7 @@
 #include "csum.h"
 #include "cookie.h"
 #include "parse.h"
+#include "clock.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -552,14 +553,20 @@ static __always_inline int sg_bucket_take(__u64 *tokens, __u64 *last_ns,
 					  __u64 now, __u64 mul, __u64 cap_ns,
 					  __u64 full, __u64 need, __u64 cost)
 {
-	__u64 elapsed = now - *last_ns, t = *tokens;
+	__u64 last = *last_ns, elapsed = 0, t = *tokens;
 
-	if (elapsed > cap_ns) /* also a clock that went back: refill */
-		elapsed = cap_ns;
+	/* A @now behind the last refill (another CPU's clock reading,
+	 * stored first; or a refill time set from userspace's finer clock)
+	 * refills nothing and leaves the time alone. */
+	if (now > last) {
+		elapsed = now - last;
+		if (elapsed > cap_ns)
+			elapsed = cap_ns;
+		*last_ns = now;
+	}
 	t += (elapsed * mul) >> 24;
 	if (t > full)
 		t = full;
-	*last_ns = now;
 	if (t < need) {
 		*tokens = t;
 		return 0;
@@ -675,7 +682,7 @@ static __always_inline int sg_src_synack(struct sg_src *b,
 
 	if (!b)
 		return 0;
-	now = bpf_ktime_get_coarse_ns();
+	now = sg_now();
 	sg_src_claim(b, k, epoch, full, now);
 	if (cfg->synack_rate &&
 	    !sg_bucket_take(&b->tokens, &b->last_ns, now, cfg->synack_mul,
@@ -1159,7 +1166,7 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 	/* Over its bad-cookie budget, a source's ACKs in the ISN-only layout
 	 * (22 MAC bits) are not checked: only timestamp-layout cookies (53
 	 * bits), which cannot be guessed, still complete. */
-	now = bpf_ktime_get_coarse_ns();
+	now = sg_now();
 	if (!o->ts && !sg_badck_may(cfg, &id, now, 0))
 		return sg_verdict(SG_V_DROP_COOKIE_LIMITED, XDP_DROP);
 	v = sg_cookie_check(pkt, o, cookie, cisn, es->epoch, &attrs9, &epoch);
@@ -1489,7 +1496,7 @@ int synguard_tc(struct __sk_buff *skb)
 	    skb->protocol != bpf_htons(SG_ETH_P_IPV6))
 		return have ? sg_verdict(SG_E_HANDOFF_DEFERRED, SG_TC_ACT_OK) :
 			      SG_TC_ACT_OK;
-	now = bpf_ktime_get_coarse_ns();
+	now = sg_now();
 	if (sg_handed_recently(&pkt, &hk, now))
 		return sg_verdict(SG_E_HANDOFF_DUP, SG_TC_ACT_OK);
 

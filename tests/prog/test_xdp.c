@@ -2524,6 +2524,91 @@ static void run_guard(void)
 	cfg_restore();
 }
 
+/* CLOCK_MONOTONIC_COARSE: the clock bpf_ktime_get_coarse_ns() reads. */
+static __u64 coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/* A tick at HZ 100 or more: how far the program's clock may lag. */
+#define TICK_SLACK_NS 10000000ULL
+
+/*
+ * The guard's clock (sg_now(): the coarse clock, read once per jiffy and
+ * kept): a bucket's refill time is the coarse clock's time of the SYN,
+ * and real time refills it. Burst 1, refill one SYN-ACK per 49 ms: the
+ * first SYN spends the bucket, a SYN 150 ms later is answered from the
+ * refill, and the bucket's time has moved with CLOCK_MONOTONIC_COARSE.
+ * A clock that stood still between the two would leave it empty.
+ */
+static void run_guard_clock(void)
+{
+	const struct attrs_exp mx = XS(6);
+	struct pkt_spec s = { SYN4(80), SRC4(198, 51, 100, 9), .sport = 43000 };
+	struct sg_config c = test_cfg;
+	struct sg_src b1 = { 0 }, b2 = { 0 };
+	__u64 t0, t1, t2, t3;
+	struct handshake hs;
+	__u32 a[4] = { 0 }, slot;
+	int err;
+
+	c.prefix4 = 24;
+	c.mask4 = htonl(0xffffff00u);
+	c.synack_rate = 1;
+	c.synack_burst = 1;
+	c.synack_mul = 350; /* 1024 units (a SYN-ACK) per 49 ms */
+	c.synack_cap_ns = 1ULL << 40;
+	if (clear_array(skel->maps.sg_sources) ||
+	    clear_array(skel->maps.sg_recent) || cfg_write(&c)) {
+		sg_fail("guard_clock/setup", "cannot configure: %s",
+			strerror(errno));
+		cfg_restore();
+		return;
+	}
+	memcpy(a, s.src_ip, 4);
+	a[0] &= c.mask4;
+	slot = (__u32)(t_hash(a, 0, c.hkey[0]) >> 48);
+
+	t0 = coarse_ns();
+	do_syn("guard_clock/first_syn_answered", &s, &mx, 0, 0, &key100,
+	       CUR_EPOCH, &hs);
+	t1 = coarse_ns();
+	err = bpf_map__lookup_elem(skel->maps.sg_sources, &slot, sizeof(slot),
+				   &b1, sizeof(b1), 0);
+	SG_CHECK("guard_clock/first_syn_spent_the_bucket",
+		 !err && b1.synack == 1 && b1.tokens < 1024,
+		 "bucket: err %d, %llu SYN-ACKs, %llu units", err,
+		 (unsigned long long)b1.synack, (unsigned long long)b1.tokens);
+	SG_CHECK("guard_clock/refill_time_is_the_coarse_clock",
+		 b1.last_ns + TICK_SLACK_NS >= t0 && b1.last_ns <= t1,
+		 "bucket time %llu, coarse clock %llu..%llu",
+		 (unsigned long long)b1.last_ns, (unsigned long long)t0,
+		 (unsigned long long)t1);
+
+	nanosleep(&(struct timespec){ .tv_nsec = 150000000 }, NULL);
+	s.sport++;
+	t2 = coarse_ns();
+	do_syn("guard_clock/syn_150ms_later_answered_from_the_refill", &s, &mx,
+	       0, 0, &key100, CUR_EPOCH, &hs);
+	t3 = coarse_ns();
+	err = bpf_map__lookup_elem(skel->maps.sg_sources, &slot, sizeof(slot),
+				   &b2, sizeof(b2), 0);
+	SG_CHECK("guard_clock/refill_time_moved_with_the_clock",
+		 !err && b2.synack == 2 && b2.last_ns + TICK_SLACK_NS >= t2 &&
+			 b2.last_ns <= t3 &&
+			 b2.last_ns >=
+				 b1.last_ns + 150000000ULL - TICK_SLACK_NS,
+		 "bucket: err %d, %llu SYN-ACKs, time %llu (first %llu), "
+		 "coarse clock %llu..%llu",
+		 err, (unsigned long long)b2.synack,
+		 (unsigned long long)b2.last_ns, (unsigned long long)b1.last_ns,
+		 (unsigned long long)t2, (unsigned long long)t3);
+	cfg_restore();
+}
+
 #define BADCK_BURST 4
 
 /* Every sg_badck bucket holding @tokens, last refilled now. */
@@ -2708,6 +2793,7 @@ static void run_decisions(void)
 	run_engage();
 	run_monitor();
 	run_guard();
+	run_guard_clock();
 	run_badck();
 	run_no_meta();
 	run_kcookie();
