@@ -27,6 +27,16 @@
  *   probe_skc    bpf_skc_lookup_tcp + bpf_sk_release on the IPv4 4-tuple:
  *                XDP_PASS for an established socket, XDP_TX for a
  *                listener, XDP_DROP for none, XDP_ABORTED otherwise
+ *   probe_clock_call, probe_clock_kept
+ *                the token buckets' time stamp: bpf_ktime_get_coarse_ns()
+ *                called every packet, and sg_now() (clock.h: jiffies and
+ *                the reading kept from the tick's first packet), as
+ *                synguard takes it: XDP_PASS
+ *   probe_call4, probe_inline4
+ *                four calls of a global (noinline) BPF function, each a
+ *                few ALU instructions on the frame's first word, and the
+ *                same four bodies inline: the difference is four calls
+ *                and returns. XDP_PASS
  *   probe_ip_reload, probe_ip_regs
  *                the fresh IPv4 header of sg_emit_synack (same stores),
  *                its checksum summed once as synguard does it (reading
@@ -44,6 +54,7 @@
 #include "csum.h"
 #include "cookie.h"
 #include "parse.h"
+#include "clock.h"
 
 #define BENCH_ETH_P_IP 0x0800
 #define BENCH_ETH_P_IPV6 0x86DD
@@ -165,7 +176,7 @@ int probe_src(struct xdp_md *ctx)
 	b = bpf_map_lookup_elem(&sg_sources, &slot);
 	if (!b)
 		return XDP_ABORTED;
-	now = bpf_ktime_get_coarse_ns();
+	now = sg_now();
 	/* sg_src_claim(): the prefix's own bucket after the first packet */
 	if (b->key.family != k.family || b->key.addr[0] != k.addr[0] ||
 	    b->key.addr[1] || b->key.addr[2] || b->key.addr[3]) {
@@ -258,4 +269,67 @@ SEC("xdp")
 int probe_ip_regs(struct xdp_md *ctx)
 {
 	return ip_header(ctx, 0);
+}
+
+SEC("xdp")
+int probe_clock_call(struct xdp_md *ctx)
+{
+	probe_sink = bpf_ktime_get_coarse_ns();
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int probe_clock_kept(struct xdp_md *ctx)
+{
+	probe_sink = sg_now();
+	return XDP_PASS;
+}
+
+/* The body of the call probes: a few dependent ALU instructions. */
+static __always_inline __u64 probe_mix(__u64 x)
+{
+	x ^= x >> 29;
+	x *= 0x9e3779b97f4a7c15ULL;
+	return x ^ (x >> 32);
+}
+
+__attribute__((noinline)) __u64 probe_mix_call(__u64 x)
+{
+	return probe_mix(x);
+}
+
+static __always_inline int probe_calls(struct xdp_md *ctx, int call)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u64 x;
+
+	if (data + 8 > data_end)
+		return XDP_ABORTED;
+	x = *(__u64 *)data;
+	if (call) {
+		x = probe_mix_call(x);
+		x = probe_mix_call(x);
+		x = probe_mix_call(x);
+		x = probe_mix_call(x);
+	} else {
+		x = probe_mix(x);
+		x = probe_mix(x);
+		x = probe_mix(x);
+		x = probe_mix(x);
+	}
+	probe_sink = x;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int probe_call4(struct xdp_md *ctx)
+{
+	return probe_calls(ctx, 1);
+}
+
+SEC("xdp")
+int probe_inline4(struct xdp_md *ctx)
+{
+	return probe_calls(ctx, 0);
 }

@@ -2156,6 +2156,10 @@ enum {
 	P_SKC_LISTEN,
 	P_IP_RELOAD,
 	P_IP_REGS,
+	P_CLOCK_CALL,
+	P_CLOCK_KEPT,
+	P_CALL4,
+	P_INLINE4,
 	NPROBES
 };
 
@@ -2180,6 +2184,15 @@ static struct probe probes[NPROBES] = {
 			  "IPv4 Linux SYN", -1, &syn4l_one, XDP_PASS },
 	[P_IP_REGS] = { "IPv4 header + checksum, TTL/proto from registers",
 			"IPv4 Linux SYN", -1, &syn4l_one, XDP_PASS },
+	[P_CLOCK_CALL] = { "time stamp: bpf_ktime_get_coarse_ns() every packet",
+			   "IPv4 Linux SYN", -1, &syn4l_one, XDP_PASS },
+	[P_CLOCK_KEPT] = { "time stamp: sg_now() (jiffies, the tick's reading "
+			   "kept; as synguard)",
+			   "IPv4 Linux SYN", -1, &syn4l_one, XDP_PASS },
+	[P_CALL4] = { "4 calls of a global BPF function (a few ALU ops each)",
+		      "IPv4 Linux SYN", -1, &syn4l_one, XDP_PASS },
+	[P_INLINE4] = { "the same 4 bodies inline", "IPv4 Linux SYN", -1,
+			&syn4l_one, XDP_PASS },
 };
 
 static void probe_fds(void)
@@ -2194,6 +2207,10 @@ static void probe_fds(void)
 	probes[P_SKC_LISTEN].fd = bpf_program__fd(pr->progs.probe_skc);
 	probes[P_IP_RELOAD].fd = bpf_program__fd(pr->progs.probe_ip_reload);
 	probes[P_IP_REGS].fd = bpf_program__fd(pr->progs.probe_ip_regs);
+	probes[P_CLOCK_CALL].fd = bpf_program__fd(pr->progs.probe_clock_call);
+	probes[P_CLOCK_KEPT].fd = bpf_program__fd(pr->progs.probe_clock_kept);
+	probes[P_CALL4].fd = bpf_program__fd(pr->progs.probe_call4);
+	probes[P_INLINE4].fd = bpf_program__fd(pr->progs.probe_inline4);
 }
 
 /* ---- report ---- */
@@ -2484,6 +2501,17 @@ static void report_dominates(void)
 			     "TTL/protocol back right after storing them: ≈ "
 			     "%.1f ns (probe pair)\n",
 			     pair_ns(P_IP_RELOAD, P_IP_REGS, k));
+		if (probes[P_CALL4].done && probes[P_INLINE4].done)
+			emit("    a call of a global BPF function and its "
+			     "return, which this path no longer makes (the "
+			     "MAC and the SYN-ACK writer are inline, one local "
+			     "address is compared in line): ≈ %.1f ns each "
+			     "(probe pair / 4)\n",
+			     pair_ns(P_CALL4, P_INLINE4, k) / 4);
+		if (probes[P_CLOCK_CALL].done && probes[P_CLOCK_KEPT].done)
+			emit("    bpf_ktime_get_coarse_ns() called every packet "
+			     "instead of sg_now(): ≈ %.1f ns (probe pair)\n",
+			     pair_ns(P_CLOCK_CALL, P_CLOCK_KEPT, k));
 		emit("  - the MAC alone is %.1f× the whole budget.\n",
 		     piece_ns(P_MAC4, k) / budget);
 		if (classes[C_SYN4L_ONE].done)
