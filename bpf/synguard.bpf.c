@@ -89,9 +89,9 @@ struct sg_mac_args {
  * The cookie MAC, inline. It was a global function, verified once, but a
  * call and its return cost about 7 ns on this project's CI machine
  * (tools/bench: the call probe pair): where the kernel mitigates return
- * speculation (SRSO "Safe RET" there, retbleed elsewhere) every return of
- * JITed code goes through its return thunk. The rounds are straight-line
- * code, cheap to verify where they are inlined.
+ * speculation (SRSO "Safe RET" there) every return of JITed code goes
+ * through its return thunk. The rounds are straight-line code, cheap to
+ * verify where they are inlined.
  */
 static __always_inline __u64 sg_mac(const struct sg_mac_args *a)
 {
