@@ -1157,7 +1157,8 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 	}
 
 	/* Options only now: established traffic never needs them. */
-	if (sg_parse_opts(ctx, pkt->l4off + sizeof(struct tcphdr),
+	if (!sg_ack_opts_fast(data, data_end, pkt, o) &&
+	    sg_parse_opts(ctx, pkt->l4off + sizeof(struct tcphdr),
 			  pkt->doff - sizeof(struct tcphdr), o))
 		return sg_verdict(SG_V_DROP_BAD_OPTION, XDP_DROP);
 	if (o->auth)

@@ -817,6 +817,12 @@ static const struct simple_fix simple_fixes[] = {
 	    TCP4(80, TH_ACK), PKT_OPTS(1, 1, 8, 10, 0, 0, 0, 1)),
 	FIX("ack6_opt_no_length_byte", NULL, 0, DROP(SG_V_DROP_BAD_OPTION),
 	    TCP6(443, TH_ACK), PKT_OPTS(1, 1, 1, 8)),
+	/* NOP, NOP, then a timestamp whose length byte is 11, not 10: not
+	 * the layout sg_ack_opts_fast() takes; the walk finds it overruns
+	 * the 12 bytes. */
+	FIX("ack4_nop_nop_ts_len11_overrun", NULL, 0,
+	    DROP(SG_V_DROP_BAD_OPTION), TCP4(80, TH_ACK),
+	    PKT_OPTS(1, 1, 8, 11, 0, 0, 0, 1, 0, 0, 0, 2)),
 	/* Bad flag combinations. */
 	FIX("synrst4", NULL, 0, DROP(SG_V_DROP_BAD_FLAGS),
 	    TCP4(80, TH_SYN | TH_RST), MSS1460),
@@ -1419,7 +1425,7 @@ static void run_syn_fix(const struct syn_fix *f)
 
 		if (hs.synack_ts) {
 			/* 12 bytes of options, but not NOP, NOP, TS: the
-			 * general walk, not the word compare, finds the
+			 * general walk, not sg_ack_opts_fast(), finds the
 			 * timestamps, with the same result. */
 			snprintf(name, sizeof(name), "%s/ack_ts_first",
 				 f->name);
