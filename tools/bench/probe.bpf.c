@@ -14,10 +14,10 @@
  *                segment to a protected port, else XDP_ABORTED
  *   probe_parse  sg_parse + sg_parse_opts: XDP_PASS for a protected TCP
  *                segment with valid options, else XDP_ABORTED
- *   probe_parse_syn
- *                sg_parse + the options as synguard's SYN path reads them
- *                (sg_syn_opts_fast, the walk only for other layouts):
- *                XDP_PASS as probe_parse
+ *   probe_parse_syn, probe_parse_ack
+ *                sg_parse + the options as synguard's SYN or ACK path
+ *                reads them (sg_syn_opts_fast or sg_ack_opts_fast, the
+ *                walk only for other layouts): XDP_PASS as probe_parse
  *   probe_mac    the cookie MAC (SipHash-2-4 over the 4-tuple, ISN, meta)
  *                for an untagged IPv4 or IPv6 TCP frame: XDP_PASS
  *   probe_src    synguard's per-prefix sg_sources update with the
@@ -85,8 +85,9 @@ int probe_hdr(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-/* sg_parse and the options, with synguard's SYN word compares first
- * when @fast (a constant: each program keeps only its own path). */
+/* sg_parse and the options: the walk alone (@fast 0), or first the word
+ * compares synguard uses for SYNs (1) or ACKs (2). @fast is a constant:
+ * each program keeps only its own path. */
 static __always_inline int probe_parse_opts(struct xdp_md *ctx, int fast)
 {
 	void *data = (void *)(long)ctx->data;
@@ -96,7 +97,8 @@ static __always_inline int probe_parse_opts(struct xdp_md *ctx, int fast)
 
 	if (sg_parse(data, data_end, &pkt) != SG_PARSE_TCP)
 		return XDP_ABORTED;
-	if (!(fast && sg_syn_opts_fast(data, data_end, &pkt, &o)) &&
+	if (!(fast == 1 && sg_syn_opts_fast(data, data_end, &pkt, &o)) &&
+	    !(fast == 2 && sg_ack_opts_fast(data, data_end, &pkt, &o)) &&
 	    sg_parse_opts(ctx, pkt.l4off + sizeof(struct tcphdr),
 			  pkt.doff - sizeof(struct tcphdr), &o))
 		return XDP_ABORTED;
@@ -114,6 +116,12 @@ SEC("xdp")
 int probe_parse_syn(struct xdp_md *ctx)
 {
 	return probe_parse_opts(ctx, 1);
+}
+
+SEC("xdp")
+int probe_parse_ack(struct xdp_md *ctx)
+{
+	return probe_parse_opts(ctx, 2);
 }
 
 SEC("xdp")

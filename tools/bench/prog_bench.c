@@ -2149,6 +2149,7 @@ enum {
 	P_HDR,
 	P_PARSE_SYN,
 	P_PARSE_ACK,
+	P_PARSE_WALK,
 	P_MAC4,
 	P_MAC6,
 	P_SRC,
@@ -2168,8 +2169,10 @@ static struct probe probes[NPROBES] = {
 		    &syn4l_one, XDP_PASS },
 	[P_PARSE_SYN] = { "sg_parse + SYN options (word compares, as synguard)",
 			  "IPv4 Linux SYN", -1, &syn4l_one, XDP_PASS },
-	[P_PARSE_ACK] = { "sg_parse + TCP option walk", "ACK with timestamps",
-			  -1, &est, XDP_PASS },
+	[P_PARSE_ACK] = { "sg_parse + ACK options (word compare, as synguard)",
+			  "ACK with timestamps", -1, &est, XDP_PASS },
+	[P_PARSE_WALK] = { "sg_parse + TCP option walk (other layouts)",
+			   "ACK with timestamps", -1, &est, XDP_PASS },
 	[P_MAC4] = { "cookie MAC, IPv4 (SipHash-2-4, 3 blocks)",
 		     "IPv4 Linux SYN", -1, &syn4l_one, XDP_PASS },
 	[P_MAC6] = { "cookie MAC, IPv6 (SipHash-2-4, 6 blocks)",
@@ -2199,7 +2202,8 @@ static void probe_fds(void)
 {
 	probes[P_HDR].fd = bpf_program__fd(pr->progs.probe_hdr);
 	probes[P_PARSE_SYN].fd = bpf_program__fd(pr->progs.probe_parse_syn);
-	probes[P_PARSE_ACK].fd = bpf_program__fd(pr->progs.probe_parse);
+	probes[P_PARSE_ACK].fd = bpf_program__fd(pr->progs.probe_parse_ack);
+	probes[P_PARSE_WALK].fd = bpf_program__fd(pr->progs.probe_parse);
 	probes[P_MAC4].fd = bpf_program__fd(pr->progs.probe_mac);
 	probes[P_MAC6].fd = bpf_program__fd(pr->progs.probe_mac);
 	probes[P_SRC].fd = bpf_program__fd(pr->progs.probe_src);
@@ -2528,7 +2532,8 @@ static void report_dominates(void)
 			      "listener)",
 			      P_SKC_LISTEN, k, over);
 		rest -= piece("cookie MAC (SipHash-2-4)", P_MAC4, k, over);
-		rest -= piece("parse + TCP option walk", P_PARSE_ACK, k, over);
+		rest -= piece("parse + ACK options (word compare)", P_PARSE_ACK,
+			      k, over);
 		rest_line("metadata, config/epoch/key/local-address lookups, "
 			  "per-source state, counters",
 			  rest, over);
