@@ -74,41 +74,23 @@ static __always_inline void sg_swap_mac(struct ethhdr *eth)
 	__builtin_memcpy(eth->h_dest, tmp, 6);
 }
 
-/* Inputs of the cookie MAC, gathered on the stack for sg_mac(). */
-struct sg_mac_args {
-	struct sg_key key;
-	__u32 saddr[4];
-	__u32 daddr[4];
-	__u32 ports;
-	__u32 isn;
-	__u32 meta;
-	__u32 v6;
-};
-
 /*
- * The cookie MAC, inline. It was a global function, verified once, but a
- * call and its return cost about 7 ns on this project's CI machine
- * (tools/bench: the call probe pair): where the kernel mitigates return
- * speculation (SRSO "Safe RET" there) every return of JITed code goes
- * through its return thunk. The rounds are straight-line code, cheap to
- * verify where they are inlined.
+ * The cookie MAC of the handshake @pkt belongs to. Inline: it was a global
+ * function, verified once, but a call and its return cost about 7 ns on
+ * this project's CI machine (tools/bench: the call probe pair): where the
+ * kernel mitigates return speculation (SRSO "Safe RET" there) every
+ * return of JITed code goes through its return thunk. The rounds are
+ * straight-line code, cheap to verify where they are inlined.
  */
-static __always_inline __u64 sg_mac(const struct sg_mac_args *a)
+static __always_inline __u64 sg_mac(const struct sg_key *key,
+				    const struct sg_pkt *pkt, __u32 isn,
+				    __u32 meta)
 {
-	if (a->v6)
-		return sg_mac6(&a->key, a->saddr, a->daddr, a->ports, a->isn,
-			       a->meta);
-	return sg_mac4(&a->key, a->saddr[0], a->daddr[0], a->ports, a->isn,
-		       a->meta);
-}
-
-/* The address part of @a, from the packet's copies. */
-static __always_inline void sg_mac_addrs(const struct sg_pkt *pkt,
-					 struct sg_mac_args *a)
-{
-	__builtin_memcpy(a->saddr, pkt->saddr, 16);
-	__builtin_memcpy(a->daddr, pkt->daddr, 16);
-	a->v6 = pkt->v6;
+	if (pkt->v6)
+		return sg_mac6(key, pkt->saddr, pkt->daddr, pkt->ports, isn,
+			       meta);
+	return sg_mac4(key, pkt->saddr[0], pkt->daddr[0], pkt->ports, isn,
+		       meta);
 }
 
 /* Hand-off engine, fixed at load time (dead engine code is pruned). */
@@ -357,7 +339,6 @@ static __always_inline int sg_syn_own(const struct sg_pkt *pkt,
 				      const struct sg_opts *o, __u32 cisn,
 				      __u32 epoch, struct sg_synack *r)
 {
-	struct sg_mac_args ma = {};
 	__u32 attrs9, meta;
 	struct sg_key *key;
 	__u16 mss;
@@ -383,12 +364,7 @@ static __always_inline int sg_syn_own(const struct sg_pkt *pkt,
 	attrs9 = sg_attrs_pack(&r->a);
 	meta = sg_cookie_meta(epoch, attrs9, r->ts);
 
-	sg_mac_addrs(pkt, &ma);
-	ma.key = *key;
-	ma.ports = pkt->ports;
-	ma.isn = cisn;
-	ma.meta = meta;
-	mac = sg_mac(&ma);
+	mac = sg_mac(key, pkt, cisn, meta);
 	r->isn = sg_cookie_isn(mac, epoch, attrs9, r->ts);
 	if (r->ts)
 		r->tsval = sg_cookie_tsval(mac, attrs9);
@@ -1084,7 +1060,6 @@ static __always_inline int
 sg_cookie_check(const struct sg_pkt *pkt, const struct sg_opts *o, __u32 cookie,
 		__u32 cisn, __u32 cur_epoch, __u32 *attrs9, __u32 *epoch_out)
 {
-	struct sg_mac_args ma = {};
 	__u32 epoch, ts = o->ts;
 	struct sg_key *key;
 
@@ -1093,12 +1068,9 @@ sg_cookie_check(const struct sg_pkt *pkt, const struct sg_opts *o, __u32 cookie,
 	if (!key)
 		return SG_V_DROP_COOKIE_BAD;
 	*attrs9 = sg_cookie_attrs(cookie, o->tsecr, ts);
-	sg_mac_addrs(pkt, &ma);
-	ma.key = *key;
-	ma.ports = pkt->ports;
-	ma.isn = cisn;
-	ma.meta = sg_cookie_meta(epoch, *attrs9, ts);
-	if (!sg_cookie_mac_ok(sg_mac(&ma), cookie, o->tsecr, ts))
+	if (!sg_cookie_mac_ok(
+		    sg_mac(key, pkt, cisn, sg_cookie_meta(epoch, *attrs9, ts)),
+		    cookie, o->tsecr, ts))
 		return SG_V_DROP_COOKIE_BAD;
 	*epoch_out = epoch;
 	return 0;
