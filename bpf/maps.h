@@ -76,18 +76,28 @@ SG_LPM_MAP(sg_allow6, struct sg_lpm6);
 SG_LPM_MAP(sg_deny4, struct sg_lpm4);
 SG_LPM_MAP(sg_deny6, struct sg_lpm6);
 
-/* Half-open accounting and the reflection guard, per source prefix. */
+/*
+ * Half-open accounting and the reflection guard, per source prefix.
+ *
+ * BPF_F_MMAPABLE for the alignment, not for mmap(): it starts the values
+ * on a page. An ordinary array's values follow struct bpf_array, at 312
+ * bytes into a page on Linux 6.18, so every 64-byte bucket would straddle
+ * two cache lines and a SYN from a new prefix would miss twice.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SG_SOURCES_MAX);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct sg_src);
 } sg_sources SEC(".maps");
 
-/* The bad-cookie limiter: a bucket per source address hash. */
+/* The bad-cookie limiter: a bucket per source address hash (16 bytes;
+ * page-aligned like sg_sources, so that none straddles two lines). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SG_BADCK_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct sg_badck);
 } sg_badck SEC(".maps");
