@@ -2,10 +2,11 @@
 /*
  * /metrics over HTTP with libmicrohttpd, from the pinned maps of every
  * interface under the pin root. One internal polling thread serves all
- * connections without blocking on any of them; connection count, request
- * memory and idle time are bounded, so a slow or garbage client cannot
- * starve a scrape, and the packet path never waits for HTTP. Only GET and
- * HEAD of / and /metrics; nothing key-related is ever read.
+ * connections without blocking on any of them; connection count (in all
+ * and per client address), request memory and idle time are bounded, so a
+ * slow or garbage client cannot starve a scrape, and the packet path never
+ * waits for HTTP. Only GET and HEAD of / and /metrics; nothing
+ * key-related is ever read.
  *
  * Privilege separation (sg_metrics_spawn, what `synguard run` uses): the
  * daemon binds the listening socket, then forks the HTTP process, which
@@ -57,6 +58,7 @@
 #endif
 
 #define SG_HTTP_CONN_MAX 1024
+#define SG_HTTP_PER_IP 64   /* of those, from one client address */
 #define SG_HTTP_TIMEOUT 5   /* seconds a connection may idle */
 #define SG_HTTP_MEM 16384   /* request buffer per connection */
 #define SG_SNAPSHOTS_MAX 64 /* interfaces per scrape */
@@ -407,6 +409,8 @@ static int mhd_start(struct sg_metrics *m, int listen_fd)
 					 (unsigned int)SG_HTTP_CONN_MAX,
 					 MHD_OPTION_CONNECTION_TIMEOUT,
 					 (unsigned int)SG_HTTP_TIMEOUT,
+					 MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+					 (unsigned int)SG_HTTP_PER_IP,
 					 MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 					 (size_t)SG_HTTP_MEM, MHD_OPTION_END);
 	else
@@ -417,6 +421,8 @@ static int mhd_start(struct sg_metrics *m, int listen_fd)
 					  (unsigned int)SG_HTTP_CONN_MAX,
 					  MHD_OPTION_CONNECTION_TIMEOUT,
 					  (unsigned int)SG_HTTP_TIMEOUT,
+					  MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+					  (unsigned int)SG_HTTP_PER_IP,
 					  MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 					  (size_t)SG_HTTP_MEM, MHD_OPTION_END);
 	if (!m->mhd) {

@@ -165,27 +165,78 @@ fi
 e2e_in s python3 tests/e2e/dashboard_check.py tools/grafana/synguard.json \
 	"http://127.0.0.1:$PROMPORT" "127.0.0.1:$MPORT" sga0
 
-# 200 concurrent scrapes.
+# 200 concurrent scrapes, from 8 client addresses (25 each: under the
+# per-address cap of 64).
 got=$(e2e_in s python3 - $MPORT <<'EOF'
-import concurrent.futures, sys, urllib.request
+import concurrent.futures, http.client, sys
 port = int(sys.argv[1])
-def one(_):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
-        body = r.read()
-        return r.status == 200 and b"synguard_build_info" in body
+def one(i):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
+                                   source_address=(f"127.0.0.{1 + i % 8}", 0))
+    c.request("GET", "/metrics")
+    r = c.getresponse()
+    ok = r.status == 200 and b"synguard_build_info" in r.read()
+    c.close()
+    return ok
 with concurrent.futures.ThreadPoolExecutor(200) as ex:
     print(sum(ex.map(one, range(200))))
 EOF
 )
 if [ "$got" = 200 ]; then
-	pass "metrics: 200 concurrent scrapes all succeed"
+	pass "metrics: 200 concurrent scrapes from 8 addresses all succeed"
 else
 	fail "metrics: 200 concurrent scrapes" "$got succeeded"
 fi
 
-# 1,000 hostile connections held open, then a normal scrape.
+# One client address holds at most 64 connections: of 200 silent ones,
+# the server keeps 64 and closes the rest at once; that address's next
+# scrape is refused while they stay, another address's is served.
 got=$(e2e_in s python3 - $MPORT <<'EOF'
-import socket, sys, time, urllib.request
+import http.client, socket, sys, time
+port = int(sys.argv[1])
+socks = []
+for i in range(200):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5,
+                                 source_address=("127.0.0.3", 0))
+    s.setblocking(False)  # still_open() must not wait
+    socks.append(s)
+def still_open(s):
+    try:
+        return s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+held = 0
+for _ in range(20):  # well inside the 5 s idle timeout
+    time.sleep(0.1)
+    held = sum(map(still_open, socks))
+    if held <= 64:
+        break
+def scrape(src):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=3,
+                                       source_address=(src, 0))
+        c.request("GET", "/metrics")
+        r = c.getresponse()
+        return "served" if r.status == 200 and b"synguard_build_info" in r.read() else "bad"
+    except (OSError, http.client.HTTPException):
+        return "refused"
+same, other = scrape("127.0.0.3"), scrape("127.0.0.4")
+print(held, same, other, sum(map(still_open, socks)))
+for s in socks:
+    s.close()
+EOF
+)
+if [ "$got" = "64 refused served 64" ]; then
+	pass "metrics: one address holds at most 64 connections (of 200, 64 kept); its next scrape refused, another address served"
+else
+	fail "metrics: per-address connection cap" "held, same address, other address, held after: $got"
+fi
+
+# 1,000 hostile connections from one address, then a scrape from another.
+got=$(e2e_in s python3 - $MPORT <<'EOF'
+import http.client, socket, sys, time
 port = int(sys.argv[1])
 socks = []
 for i in range(1000):
@@ -200,15 +251,18 @@ for i in range(1000):
     # kind 3: connect and say nothing
     socks.append(s)
 t = time.time()
-with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-    ok = r.status == 200 and b"synguard_build_info" in r.read()
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=5,
+                               source_address=("127.0.0.2", 0))
+c.request("GET", "/metrics")
+r = c.getresponse()
+ok = r.status == 200 and b"synguard_build_info" in r.read()
 print("ok" if ok else "bad", round((time.time() - t) * 1000, 1))
 for s in socks:
     s.close()
 EOF
 )
 if [ "${got%% *}" = ok ] && kill -0 "$SGPID" 2>/dev/null; then
-	pass "metrics: 1000 garbage/oversized/half-open connections, next scrape served in ${got#* } ms, daemon alive"
+	pass "metrics: 1000 garbage/oversized/half-open connections from one address, a scrape from another served in ${got#* } ms, daemon alive"
 else
 	fail "metrics: hostile connections" "$got; daemon alive: $(kill -0 "$SGPID" 2>/dev/null && echo yes || echo no)"
 fi
