@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,12 +89,24 @@ static const int denied[] = {
 #endif
 };
 
+/*
+ * clone(2) flags that make a namespace. In a new user namespace the process
+ * would hold every capability again (over that namespace's objects), and
+ * unprivileged user namespaces are on by default in Debian and Ubuntu:
+ * refused like unshare(2) and setns(2). (CLONE_NEWTIME only exists for
+ * clone3 and unshare, both refused.)
+ */
+#define SG_CLONE_NEW                                                   \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | \
+	 CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
+
 static int seccomp_deny(void)
 {
-	enum { HEAD = 4, TAIL = 3 };
+	enum { HEAD = 8, TAIL = 4 };
 	struct sock_filter f[HEAD + ARRAY_SIZE(denied) + TAIL];
 	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
-	size_t i, n = 0, deny = ARRAY_SIZE(f) - 1;
+	size_t i, n = 0, allow = ARRAY_SIZE(f) - 3, deny = ARRAY_SIZE(f) - 2,
+		  nosys = ARRAY_SIZE(f) - 1;
 
 	f[n++] = (struct sock_filter)BPF_STMT(
 		BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
@@ -103,6 +116,22 @@ static int seccomp_deny(void)
 					      SECCOMP_RET_KILL_PROCESS);
 	f[n++] = (struct sock_filter)BPF_STMT(
 		BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	/* clone3 passes its flags in memory, which a filter cannot read:
+	 * ENOSYS, on which glibc (threads, fork, posix_spawn) falls back to
+	 * clone(2), whose flags it can. */
+	f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+					    __NR_clone3, nosys - n - 1, 0);
+	n++;
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+					      __NR_clone, 0, 2);
+	/* clone's flags: the low half of its first argument (both
+	 * architectures here are little-endian). */
+	f[n++] = (struct sock_filter)BPF_STMT(
+		BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args));
+	f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K,
+					    SG_CLONE_NEW, deny - n - 1,
+					    allow - n - 1);
+	n++;
 	for (i = 0; i < ARRAY_SIZE(denied); i++, n++)
 		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
 						    denied[i], deny - n - 1, 0);
@@ -119,6 +148,8 @@ static int seccomp_deny(void)
 					      SECCOMP_RET_ALLOW);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
 					      SECCOMP_RET_ERRNO | EPERM);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+					      SECCOMP_RET_ERRNO | ENOSYS);
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
 }
 #else

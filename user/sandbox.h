@@ -4,7 +4,7 @@
  * (the metrics endpoint's HTTP process): an unprivileged uid and gid, no
  * supplementary groups, no capabilities in any set, no_new_privs, and a
  * seccomp filter refusing the system calls such a process never needs
- * (bpf, ptrace, module and mount calls, exec, ...).
+ * (bpf, ptrace, module and mount calls, exec, new namespaces, ...).
  */
 #ifndef SG_SANDBOX_H
 #define SG_SANDBOX_H
