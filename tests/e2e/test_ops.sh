@@ -11,7 +11,8 @@
 #   config    --config FILE honoured, a flag overrides one of its values
 #   policy    allow/deny add/del/list live (IPv4 and IPv6), no reload
 #   ports     ports add/del/list live
-#   restart   SIGTERM then run again: pinned counters survive
+#   restart   SIGTERM then run again: pinned counters survive; an older
+#             release's pin of another layout is replaced with a note
 #   bad       malformed input and runtime failures: one stderr line, exit
 #             2 (usage) or 1 (runtime), nothing changed
 #   soak      ASan/UBSan daemon, --key-period 2, 30 s SYN+ACK flood while
@@ -416,7 +417,24 @@ if want restart || want default || want soak; then
 	bad "keys rotate with the daemon stopped" s 1 "no synguard daemon runs on sga0" -- keys rotate $E2E_DEV_SA
 	check "restart: counters readable with no daemon (tx_synack $tot1)" \
 		"$([ -n "$tot1" ] && [ "$tot1" = "$tot0" ]; echo $?)" "before $tot0, after stop '$tot1'"
+	# An upgrade over the pins of an older release whose sg_sources had
+	# another layout (no BPF_F_MMAPABLE before 2026-12-03): that pin goes
+	# with a note and a new map, every other pin is reused as it is.
+	src=$PINS/$E2E_DEV_SA/sg_sources
+	rm -f "$src"
+	bpftool map create "$src" type array key 4 value 64 entries 65536 name sg_sources flags 0
+	old_src=$(bpftool -j map show pinned "$src" 2>&1)
+	old_cfg=$(bpftool -j map show pinned "$PINS/$E2E_DEV_SA/sg_config" 2>&1)
 	if sg_start A $E2E_DEV_SA --ports $PORT; then
+		new_src=$(bpftool -j map show pinned "$src" 2>&1)
+		new_cfg=$(bpftool -j map show pinned "$PINS/$E2E_DEV_SA/sg_config" 2>&1)
+		got="$(jget "$old_src" '"%s/%s" % (d["id"], d["flags"])') -> $(jget "$new_src" '"%s/%s" % (d["id"], d["flags"])')"
+		check "restart: an older release's sg_sources pin (flags 0) replaced with a note ($got), sg_config's reused" \
+			"$(grep -q "$src was pinned by another synguard version with another layout; replacing it" "$L_A" &&
+				[ "$(jget "$new_src" 'd["flags"]')" = 1024 ] &&
+				[ "$(jget "$old_src" 'd["id"]')" != "$(jget "$new_src" 'd["id"]')" ] &&
+				[ "$(jget "$old_cfg" 'd["id"]')" = "$(jget "$new_cfg" 'd["id"]')" ]; echo $?)" \
+			"log: $(grep -m1 sg_sources "$L_A"); before $old_src / $old_cfg; after $new_src / $new_cfg"
 		read -r tot2 < <(ctr $E2E_DEV_SA tx_synack)
 		check "restart: counters survive a restart (tx_synack $tot0 -> $tot2)" \
 			"$([ "${tot2:-0}" -ge "$tot0" ] && [ "$tot0" -gt 0 ]; echo $?)" "before $tot0, after '$tot2'"
