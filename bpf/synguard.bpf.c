@@ -96,11 +96,8 @@ static __always_inline __u64 sg_mac(const struct sg_key *key,
 /* Hand-off engine, fixed at load time (dead engine code is pruned). */
 const volatile __u32 sg_engine = SG_ENGINE_OWN;
 
-/*
- * What the SYN path decided, and everything sg_emit_synack() needs from
- * the SYN and the config: it is a global function, which sees nothing but
- * its arguments.
- */
+/* What the SYN path decided, and everything sg_emit_synack() needs from
+ * the SYN and the config. */
 struct sg_synack {
 	__u32 isn;   /* our sequence number: the cookie */
 	__u32 tsval; /* our TSval when ts */

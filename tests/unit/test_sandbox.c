@@ -32,12 +32,10 @@ struct clone_args0 {
 		stack_size, tls;
 };
 
-/* A raw clone with @flags: -errno, or 0 once its child (which exits at
- * once) has been reaped. */
-static long try_clone(unsigned long flags)
+/* After a raw clone or clone3 returned @pid: the child exits at once, the
+ * parent reaps it. -errno, or 0. */
+static long settle(long pid)
 {
-	long pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
-
 	if (pid == 0)
 		_exit(0);
 	if (pid < 0)
@@ -46,17 +44,16 @@ static long try_clone(unsigned long flags)
 	return 0;
 }
 
+static long try_clone(unsigned long flags)
+{
+	return settle(syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0));
+}
+
 static long try_clone3(unsigned long flags)
 {
 	struct clone_args0 a = { .flags = flags, .exit_signal = SIGCHLD };
-	long pid = syscall(SYS_clone3, &a, sizeof(a));
 
-	if (pid == 0)
-		_exit(0);
-	if (pid < 0)
-		return -errno;
-	waitpid((pid_t)pid, NULL, 0);
-	return 0;
+	return settle(syscall(SYS_clone3, &a, sizeof(a)));
 }
 
 static void *thread_fn(void *arg)
