@@ -34,6 +34,7 @@
 #define SG_MAP_BADCK "sg_badck"
 #define SG_MAP_HANDED "sg_handed"
 #define SG_MAP_FLAGS "sg_flags"
+#define SG_MAP_ACKMIX "sg_ackmix"
 
 #define SG_LIST_MAX 65536    /* entries per allow/deny trie */
 #define SG_SOURCES_MAX 65536 /* buckets of per-prefix accounting (2^16) */

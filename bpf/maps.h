@@ -45,6 +45,20 @@ struct {
 } sg_stats SEC(".maps");
 
 /*
+ * Per CPU: the share of handshake ACKs among the pure ACKs to our
+ * listeners lately, in 1/65536 (a moving average over about the last
+ * eight). It picks the order of an ACK's two checks (sg_ack): the socket
+ * lookup first while established traffic dominates, the cookie first
+ * while handshakes do.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} sg_ackmix SEC(".maps");
+
+/*
  * Sources seen recently with an established connection or a verified
  * cookie, by a keyed hash of the address: the slot holds the address (or
  * its keyed fold) and epoch + 1 of the last sighting. Only such sources

@@ -19,13 +19,18 @@
  * follows. The kernel rejects frames shorter than ETH_HLEN (14 bytes) with
  * EINVAL, so the "13-byte frame" case can only be reported as skipped.
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -2789,6 +2794,311 @@ static void run_kcookie(void)
 	cfg_restore();
 }
 
+/* ---- the ACK order (sg_ackmix) against a real established connection ---- */
+
+#define MIX_ONE 65536u
+#define MIX_COOKIE_FIRST (MIX_ONE / 4)
+
+/* The share after one more pure ACK, as the program keeps it. */
+static __u32 mix_step(__u32 s, int handshake)
+{
+	return handshake ? s + ((MIX_ONE - s) >> 3) : s - (s >> 3);
+}
+
+static int mix_cpu = -1;
+
+/* Every CPU's share set to @v. */
+static int mix_set(__u32 v)
+{
+	size_t stride = 8; /* per-CPU values are 8-byte aligned */
+	__u8 *buf = calloc((size_t)ncpus, stride);
+	__u32 zero = 0;
+	int i, err;
+
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < ncpus; i++)
+		memcpy(buf + (size_t)i * stride, &v, sizeof(v));
+	err = bpf_map__update_elem(skel->maps.sg_ackmix, &zero, sizeof(zero),
+				   buf, (size_t)ncpus * stride, BPF_ANY);
+	free(buf);
+	return err;
+}
+
+/* The share on the CPU the test runs on; ~0u when it cannot be read. */
+static __u32 mix_get(void)
+{
+	size_t stride = 8;
+	__u8 *buf = calloc((size_t)ncpus, stride);
+	__u32 zero = 0, v = ~0u;
+
+	if (!buf)
+		return v;
+	if (!bpf_map__lookup_elem(skel->maps.sg_ackmix, &zero, sizeof(zero),
+				  buf, (size_t)ncpus * stride, 0))
+		memcpy(&v, buf + (size_t)mix_cpu * stride, sizeof(v));
+	free(buf);
+	return v;
+}
+
+/* A frame's verdict, counter, unchanged output, and the share after it. */
+static void expect_mix(const char *name, const struct pkt_spec *a,
+		       __u32 verdict, int stat, __u32 mix_before,
+		       __u32 mix_after)
+{
+	char why[WHY_MAX] = "";
+	struct pkt p;
+	struct run r;
+	__u32 got;
+
+	if (mix_set(mix_before) || pkt_build(&p, a)) {
+		sg_fail(name, "cannot set up: %s", strerror(errno));
+		return;
+	}
+	run_prog(&p, &r);
+	check_run(&r, verdict, stat, NO_EVENT, why, sizeof(why));
+	if (verdict == XDP_PASS && r.verdict == XDP_PASS)
+		check_unchanged(&r, &p, why, sizeof(why));
+	got = mix_get();
+	if (got != mix_after)
+		addf(why, sizeof(why), "share %u after it, expected %u", got,
+		     mix_after);
+	report(name, why);
+}
+
+/* One TCP connection from 203.0.113.7 to 198.51.100.2:80 (the frames'
+ * default server address) inside this namespace. */
+static int ao_connect(int fds[3], __u16 *cport)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	int one = 1;
+
+	fds[0] = fds[1] = fds[2] = -1;
+	if (system("ip link set lo up && ip addr add 198.51.100.2/32 dev lo && "
+		   "ip addr add 203.0.113.7/32 dev lo"))
+		return -1;
+	fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+	a.sin_port = htons(80);
+	inet_pton(AF_INET, "198.51.100.2", &a.sin_addr);
+	if (fds[0] < 0 ||
+	    setsockopt(fds[0], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fds[0], (struct sockaddr *)&a, sizeof(a)) || listen(fds[0], 4))
+		return -1;
+	fds[1] = socket(AF_INET, SOCK_STREAM, 0);
+	a.sin_port = 0;
+	inet_pton(AF_INET, "203.0.113.7", &a.sin_addr);
+	if (fds[1] < 0 || bind(fds[1], (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	a.sin_port = htons(80);
+	inet_pton(AF_INET, "198.51.100.2", &a.sin_addr);
+	if (connect(fds[1], (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	fds[2] = accept(fds[0], NULL, NULL);
+	if (fds[2] < 0 || getsockname(fds[1], (struct sockaddr *)&a, &alen))
+		return -1;
+	*cport = ntohs(a.sin_port);
+	return 0;
+}
+
+/*
+ * The order of an ACK's two checks follows the mix of pure ACKs on each
+ * CPU: the socket lookup first while established flows dominate, the
+ * cookie first once a quarter are handshakes. Verdicts must not depend on
+ * it, with one visible exception that the test uses to tell the orders
+ * apart: a valid cookie on the 4-tuple of a connection that exists (a
+ * duplicate handshake ACK) passes as established with the lookup first,
+ * and with metadata (for TC, which finds the socket and leaves it) with
+ * the cookie first. The test runs on one CPU, in this process's own
+ * network namespace (main), against a real connection on lo.
+ */
+static void run_ack_order(void)
+{
+	const struct attrs_exp lx = LINUX_X;
+	const struct pkt_spec base = { SYN4(80), SRC4(203, 0, 113, 7) };
+	struct pkt_spec syn, est, ck, a, f, hs;
+	struct sg_config c = test_cfg;
+	cpu_set_t old, one;
+	struct sg_badck b0, b1;
+	__u32 s, want, slot, src;
+	__u16 cport = 0;
+	int fds[3], i, n;
+	char name[NAME_MAX_ + 32];
+
+	if (ao_connect(fds, &cport)) {
+		sg_fail("ack_order/setup", "cannot make a connection on lo: %s",
+			strerror(errno));
+		goto out;
+	}
+	mix_cpu = sched_getcpu();
+	CPU_ZERO(&one);
+	CPU_SET(mix_cpu, &one);
+	if (mix_cpu < 0 || sched_getaffinity(0, sizeof(old), &old) ||
+	    sched_setaffinity(0, sizeof(one), &one)) {
+		sg_fail("ack_order/setup", "cannot stay on one CPU: %s",
+			strerror(errno));
+		goto out;
+	}
+
+	syn = base;
+	syn.sport = cport;
+	/* An ACK of the connection (no cookie in it), and a valid cookie on
+	 * its 4-tuple (as a duplicate handshake ACK would carry). */
+	est = syn;
+	est.flags = TH_ACK;
+	est.seq = 0x11110000;
+	est.ack = 0x22220000;
+	set_ts_opt(&est, 0x0badf00d, 0x0c0ffee0);
+	minted_ack(&ck, &syn, &key100, CUR_EPOCH, &lx);
+
+	/* Lookup first: no cookie checked for the connection's segments. */
+	expect_mix("ack_order/lookup_first/established_ack_passed", &est,
+		   XDP_PASS, SG_V_PASS_ESTABLISHED, 0, mix_step(0, 0));
+	expect_mix("ack_order/lookup_first/duplicate_handshake_ack_established",
+		   &ck, XDP_PASS, SG_V_PASS_ESTABLISHED, 0, 0);
+
+	/* Three handshakes from elsewhere: past a quarter. */
+	if (mix_set(0)) {
+		sg_fail("ack_order/setup", "cannot reset sg_ackmix");
+		goto out;
+	}
+	for (i = 0, want = 0; i < 3; i++) {
+		hs = (struct pkt_spec){ SYN4(80), SRC4(192, 0, 2, 10 + i),
+					.sport = (__u16)(43001 + i) };
+		minted_ack(&a, &hs, &key100, CUR_EPOCH, &lx);
+		snprintf(name, sizeof(name), "ack_order/handshake_%d_verified",
+			 i + 1);
+		ack_ok(name, &a, &lx, NO_EVENT);
+		want = mix_step(want, 1);
+	}
+	s = mix_get();
+	SG_CHECK("ack_order/three_handshakes_turn_cookie_first",
+		 s == want && s >= MIX_COOKIE_FIRST,
+		 "share %u, expected %u (cookie first from %u)", s, want,
+		 MIX_COOKIE_FIRST);
+	ack_ok("ack_order/cookie_first/duplicate_handshake_ack_gets_metadata",
+	       &ck, &lx, NO_EVENT);
+
+	/* Cookie first: what fails the cookie on the connection's tuple is
+	 * still passed untouched, whatever failed. */
+	s = MIX_ONE - 1;
+	expect_mix("ack_order/cookie_first/established_ack_passed", &est,
+		   XDP_PASS, SG_V_PASS_ESTABLISHED, s, mix_step(s, 0));
+	a = est;
+	memset(a.opts, 0, sizeof(a.opts));
+	a.opts[0] = 2, a.opts[1] = 1; /* MSS option of length 1 */
+	a.optlen = 4;
+	expect_mix("ack_order/cookie_first/established_bad_options_passed", &a,
+		   XDP_PASS, SG_V_PASS_ESTABLISHED, s, mix_step(s, 0));
+	a = est;
+	{
+		const __u8 md5[] = { 1, 1, MD5OPT };
+
+		memcpy(a.opts, md5, sizeof(md5));
+		a.optlen = sizeof(md5);
+	}
+	expect_mix("ack_order/cookie_first/established_md5_passed_as_"
+		   "established",
+		   &a, XDP_PASS, SG_V_PASS_ESTABLISHED, s, mix_step(s, 0));
+	/* A segment with data never takes the cookie first, even with a
+	 * valid one (the client's first data segment). */
+	a = ck;
+	a.flags = TH_ACK | TH_PSH;
+	a.paylen = 100;
+	expect_mix("ack_order/cookie_first/first_data_segment_lookup_first", &a,
+		   XDP_PASS, SG_V_PASS_ESTABLISHED, s, s);
+	/* A forged ACK with no connection: dropped, no sample. */
+	a = est;
+	a.sport = (__u16)(cport ^ 0x4000);
+	expect_mix("ack_order/cookie_first/forged_ack_dropped", &a, XDP_DROP,
+		   SG_V_DROP_COOKIE_BAD, s, s);
+
+	/* The bad-cookie limiter: an established flow without timestamps is
+	 * never charged for failing the cookie, and passes even from a
+	 * source over its budget. A forged ACK from the same source is
+	 * charged (the check can see a charge). */
+	c.badck_burst = 4;
+	c.badck_mul = 1;
+	c.badck_cap_ns = 1ULL << 40;
+	memcpy(&src, syn.src_ip, sizeof(src));
+	slot = (__u32)(t_hash(&src, 0, test_cfg.hkey[1]) >> 32) &
+	       (SG_BADCK_SLOTS - 1);
+	if (fill_badck(4 << 10) || cfg_write(&c)) {
+		sg_fail("ack_order/setup", "cannot configure the limiter");
+		goto out;
+	}
+	a = est;
+	a.optlen = 0;
+	f = a;
+	f.sport = (__u16)(cport ^ 0x4000);
+	expect_mix("ack_order/cookie_first/established_nots_passed", &a,
+		   XDP_PASS, SG_V_PASS_ESTABLISHED, s, mix_step(s, 0));
+	b0.tokens = 0;
+	bpf_map__lookup_elem(skel->maps.sg_badck, &slot, sizeof(slot), &b0,
+			     sizeof(b0), 0);
+	expect_mix("ack_order/cookie_first/forged_nots_dropped", &f, XDP_DROP,
+		   SG_V_DROP_COOKIE_BAD, s, s);
+	b1.tokens = 0;
+	bpf_map__lookup_elem(skel->maps.sg_badck, &slot, sizeof(slot), &b1,
+			     sizeof(b1), 0);
+	SG_CHECK("ack_order/cookie_first/only_the_forged_ack_charged",
+		 b0.tokens == 4 << 10 && b1.tokens == 3 << 10,
+		 "bucket %llu after the established ACK, %llu after the "
+		 "forged one (full: %u)",
+		 (unsigned long long)b0.tokens, (unsigned long long)b1.tokens,
+		 4 << 10);
+	if (fill_badck(0)) {
+		sg_fail("ack_order/setup", "cannot empty the limiter");
+		goto out;
+	}
+	expect_mix("ack_order/cookie_first/established_over_budget_passed", &a,
+		   XDP_PASS, SG_V_PASS_ESTABLISHED, s, mix_step(s, 0));
+	expect_mix("ack_order/cookie_first/no_connection_over_budget_limited",
+		   &f, XDP_DROP, SG_V_DROP_COOKIE_LIMITED, s, s);
+	cfg_restore();
+
+	/* Established flows bring the lookup back first: from all
+	 * handshakes, n established ACKs take the share under a quarter. */
+	for (n = 0, want = MIX_ONE - 1; want >= MIX_COOKIE_FIRST; n++)
+		want = mix_step(want, 0);
+	mix_set(MIX_ONE - 1);
+	for (i = 0; i < n; i++) {
+		struct pkt p;
+		struct run r;
+
+		pkt_build(&p, &est);
+		run_prog(&p, &r);
+		if (r.err || r.verdict != XDP_PASS)
+			break;
+	}
+	s = mix_get();
+	SG_CHECK("ack_order/established_flows_turn_lookup_first",
+		 i == n && s == want && s < MIX_COOKIE_FIRST,
+		 "%d of %d ACKs passed, share %u, expected %u", i, n, s, want);
+	if (mix_set(want))
+		sg_fail("ack_order/setup", "cannot set sg_ackmix");
+	{
+		char why[WHY_MAX] = "";
+		struct pkt p;
+		struct run r;
+
+		pkt_build(&p, &ck);
+		run_prog(&p, &r);
+		check_run(&r, XDP_PASS, SG_V_PASS_ESTABLISHED, NO_EVENT, why,
+			  sizeof(why));
+		check_unchanged(&r, &p, why, sizeof(why));
+		report("ack_order/lookup_first_again/duplicate_handshake_ack_"
+		       "established",
+		       why);
+	}
+	sched_setaffinity(0, sizeof(old), &old);
+out:
+	mix_set(0);
+	for (i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 static void run_decisions(void)
 {
 	run_decs(martian_fixes,
@@ -2803,6 +3113,7 @@ static void run_decisions(void)
 	run_badck();
 	run_no_meta();
 	run_kcookie();
+	run_ack_order();
 }
 
 int main(void)
@@ -2812,6 +3123,13 @@ int main(void)
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* A network namespace of our own: the socket lookups of the program
+	 * see only the connection run_ack_order() makes, and it goes with
+	 * the process. */
+	if (unshare(CLONE_NEWNET)) {
+		sg_fail("setup", "unshare(CLONE_NEWNET): %s", strerror(errno));
+		return sg_test_exit();
+	}
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
 		sg_fail("setup", "libbpf_num_possible_cpus: %d", ncpus);

@@ -2315,7 +2315,12 @@ static void report_classes(void)
 	     "of %u: its code runs in full and never limits (`drop_ratelimit` "
 	     "unmoved is part of the path check). The valid-cookie ACK "
 	     "classes start from the state their SYNs left (run once each "
-	     "through synguard just before).\n",
+	     "through synguard just before). ACK order: a ring of "
+	     "valid-cookie ACKs is all handshakes, so after its first few "
+	     "frames synguard checks the cookie first and makes no socket "
+	     "lookup for them; the established flow's ACK, all established, "
+	     "takes the lookup first; forged ACKs cost both checks in either "
+	     "order (README, \"How the hand-off works\").\n",
 	     repeat / ring_n + 1, cfg_daemon.synack_burst);
 	if ((repeat / ring_n + 1) * 4 > cfg_daemon.synack_burst)
 		emit("**Warning**: with %u repeats over %u frames a source "
@@ -2525,17 +2530,16 @@ static void report_dominates(void)
 	}
 	k = &classes[C_ACK4TS];
 	if (k->done && k->med_swap > TARGET_SWAP && probes[P_PARSE_ACK].done &&
-	    probes[P_MAC4].done && probes[P_SKC_LISTEN].done) {
+	    probes[P_MAC4].done) {
+		/* With the cookie first (all handshakes), no socket lookup. */
 		budget_line(k, &over, &budget);
 		rest = over;
-		rest -= piece("bpf_skc_lookup_tcp + bpf_sk_release (finds the "
-			      "listener)",
-			      P_SKC_LISTEN, k, over);
 		rest -= piece("cookie MAC (SipHash-2-4)", P_MAC4, k, over);
 		rest -= piece("parse + ACK options (word compare)", P_PARSE_ACK,
 			      k, over);
 		rest_line("metadata, config/epoch/key/local-address lookups, "
-			  "per-source state, counters",
+			  "the ACK-order share, per-source state (random "
+			  "sources: their lines), counters",
 			  rest, over);
 	}
 }
