@@ -554,8 +554,9 @@ static __always_inline int sg_bucket_take(__u64 *tokens, __u64 *last_ns,
  * with the independent work that follows while the line comes (in a flood
  * of new sources, from L3 or memory); the element's real use then finds it
  * in L1. The pointer dies here, so that the verifier's states do not split
- * on it. (Tried on the ACK path too, before the socket lookup: no
- * difference measurable there, so not kept.)
+ * on it. (Tried on the ACK path too, before the socket lookup, and with
+ * the cookie first before the MAC: no difference measurable there, so not
+ * kept.)
  */
 static __always_inline void sg_prefetch(void *map, __u32 slot)
 {
@@ -1177,12 +1178,6 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 	    pkt->l4len == pkt->doff) {
 		mix = bpf_map_lookup_elem(&sg_ackmix, &zero);
 		first = mix && *mix >= SG_MIX_COOKIE_FIRST;
-	}
-	if (first) {
-		/* A valid cookie updates both lines: have them come while
-		 * the MAC computes. */
-		sg_prefetch(&sg_sources, sg_src_slot(pkt, cfg, &k));
-		sg_prefetch(&sg_recent, id.recent_slot);
 	}
 	if (!first && sg_ack_owned(ctx, pkt, cfg, &id, es->epoch, mix))
 		return XDP_PASS;
