@@ -2797,7 +2797,7 @@ static void run_kcookie(void)
 /* ---- the ACK order (sg_ackmix) against a real established connection ---- */
 
 #define MIX_ONE 65536u
-#define MIX_COOKIE_FIRST (MIX_ONE / 4)
+#define MIX_COOKIE_FIRST (MIX_ONE / 8 * 3)
 
 /* The share after one more pure ACK, as the program keeps it. */
 static __u32 mix_step(__u32 s, int handshake)
@@ -2904,7 +2904,7 @@ static int ao_connect(int fds[3], __u16 *cport)
 /*
  * The order of an ACK's two checks follows the mix of pure ACKs on each
  * CPU: the socket lookup first while established flows dominate, the
- * cookie first once a quarter are handshakes. Verdicts must not depend on
+ * cookie first once 3/8 are handshakes. Verdicts must not depend on
  * it, with one visible exception that the test uses to tell the orders
  * apart: a valid cookie on the 4-tuple of a connection that exists (a
  * duplicate handshake ACK) passes as established with the lookup first,
@@ -2957,12 +2957,12 @@ static void run_ack_order(void)
 	expect_mix("ack_order/lookup_first/duplicate_handshake_ack_established",
 		   &ck, XDP_PASS, SG_V_PASS_ESTABLISHED, 0, 0);
 
-	/* Three handshakes from elsewhere: past a quarter. */
+	/* Four handshakes from elsewhere: past 3/8. */
 	if (mix_set(0)) {
 		sg_fail("ack_order/setup", "cannot reset sg_ackmix");
 		goto out;
 	}
-	for (i = 0, want = 0; i < 3; i++) {
+	for (i = 0, want = 0; i < 4; i++) {
 		hs = (struct pkt_spec){ SYN4(80), SRC4(192, 0, 2, 10 + i),
 					.sport = (__u16)(43001 + i) };
 		minted_ack(&a, &hs, &key100, CUR_EPOCH, &lx);
@@ -2972,7 +2972,7 @@ static void run_ack_order(void)
 		want = mix_step(want, 1);
 	}
 	s = mix_get();
-	SG_CHECK("ack_order/three_handshakes_turn_cookie_first",
+	SG_CHECK("ack_order/four_handshakes_turn_cookie_first",
 		 s == want && s >= MIX_COOKIE_FIRST,
 		 "share %u, expected %u (cookie first from %u)", s, want,
 		 MIX_COOKIE_FIRST);
@@ -3058,7 +3058,7 @@ static void run_ack_order(void)
 	cfg_restore();
 
 	/* Established flows bring the lookup back first: from all
-	 * handshakes, n established ACKs take the share under a quarter. */
+	 * handshakes, n established ACKs take the share under 3/8. */
 	for (n = 0, want = MIX_ONE - 1; want >= MIX_COOKIE_FIRST; n++)
 		want = mix_step(want, 0);
 	mix_set(MIX_ONE - 1);
