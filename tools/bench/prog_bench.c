@@ -156,9 +156,9 @@ static struct sg_config cfg_daemon = {
  */
 enum {
 	CFG_DAEMON,
-	CFG_GUARD_OFF,	 /* synack_rate 0: the guard's cost, by difference */
-	CFG_GUARD_DEEP,	 /* guard 1e9/s, burst 1e6: one replayed /24 */
-	CFG_BADCK_DEEP,	 /* limiter burst 1e6: every repeat finds tokens */
+	CFG_GUARD_OFF,	/* synack_rate 0: the guard's cost, by difference */
+	CFG_GUARD_DEEP, /* guard 1e9/s, burst 1e6: one replayed /24 */
+	CFG_BADCK_DEEP, /* limiter 1e6/s, burst 1e6: every repeat finds tokens */
 	CFG_BADCK_EMPTY, /* limiter refill 0: the bucket stays empty */
 	NCFG
 };
@@ -173,10 +173,12 @@ static const char *const cfg_desc[NCFG] = {
 			   "1e9 SYN-ACKs/s, burst 1e6 (same code path; at "
 			   "2000/s one replayed /24 would be limited)",
 	[CFG_BADCK_DEEP] = "the daemon's defaults but the bad-cookie "
-			   "limiter's burst 1e6 instead of 32, so that every "
-			   "repeat finds tokens, as a fresh address's bucket "
-			   "has them (replayed, each address would be "
-			   "limited after 32 tries)",
+			   "limiter at 1e6/s, burst 1e6 instead of 4/s, 32, "
+			   "so that every repeat finds tokens, as a fresh "
+			   "address's bucket has them (replayed, each address "
+			   "would be limited after 32 tries; the rate too, "
+			   "because a never-seen bucket fills with the time "
+			   "since boot: at 4/s, a burst of 1e6 takes 3 days)",
 	[CFG_BADCK_EMPTY] = "the daemon's defaults but the bad-cookie "
 			    "limiter's refill 0, so that the bucket stays "
 			    "empty for the whole run (at 4/s a few ACKs per "
@@ -185,6 +187,7 @@ static const char *const cfg_desc[NCFG] = {
 
 #define GUARD_DEEP_RATE 1000000000u
 #define GUARD_DEEP_BURST 1000000u
+#define BADCK_DEEP_RATE 1000000u
 #define BADCK_DEEP_BURST 1000000u
 
 __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
@@ -217,9 +220,11 @@ static void make_configs(void)
 		/* the refills the daemon computes for these rates */
 		sg_bucket_params(c->synack_rate, c->synack_burst,
 				 &c->synack_mul, &c->synack_cap_ns);
-		sg_bucket_params(
-			i == CFG_BADCK_EMPTY ? 0 : SG_BADCK_RATE_DEFAULT,
-			c->badck_burst, &c->badck_mul, &c->badck_cap_ns);
+		sg_bucket_params(i == CFG_BADCK_EMPTY ? 0 :
+				 i == CFG_BADCK_DEEP  ? BADCK_DEEP_RATE :
+							SG_BADCK_RATE_DEFAULT,
+				 c->badck_burst, &c->badck_mul,
+				 &c->badck_cap_ns);
 	}
 }
 
@@ -2223,7 +2228,7 @@ static const char *const cfg_short[NCFG] = {
 	[CFG_DAEMON] = "defaults",
 	[CFG_GUARD_OFF] = "guard off",
 	[CFG_GUARD_DEEP] = "guard 1e9/s",
-	[CFG_BADCK_DEEP] = "limiter burst 1e6",
+	[CFG_BADCK_DEEP] = "limiter 1e6/s",
 	[CFG_BADCK_EMPTY] = "limiter refill 0",
 };
 
