@@ -2188,9 +2188,10 @@ static struct probe probes[NPROBES] = {
 			"established ACK", -1, &est, XDP_PASS },
 	[P_SKC_LISTEN] = { "bpf_skc_lookup_tcp + release, listener",
 			   "forged-cookie ACK", -1, &forged4ts, XDP_TX },
-	[P_IP_RELOAD] = { "IPv4 header + checksum, TTL/proto read back (as synguard)",
+	[P_IP_RELOAD] = { "IPv4 header + checksum, TTL/proto read back",
 			  "IPv4 Linux SYN", -1, &syn4l_one, XDP_PASS },
-	[P_IP_REGS] = { "IPv4 header + checksum, TTL/proto from registers",
+	[P_IP_REGS] = { "IPv4 header + checksum, TTL/proto from registers "
+			"(as synguard)",
 			"IPv4 Linux SYN", -1, &syn4l_one, XDP_PASS },
 	[P_CLOCK_CALL] = { "time stamp: bpf_ktime_get_coarse_ns() every packet",
 			   "IPv4 Linux SYN", -1, &syn4l_one, XDP_PASS },
@@ -2510,21 +2511,22 @@ static void report_dominates(void)
 			  "config/epoch/key/local-address lookups, the "
 			  "per-source state of random sources",
 			  rest, over);
+		emit("  - costs this path no longer pays (probe pairs; not "
+		     "part of the figures above):\n");
 		if (probes[P_IP_RELOAD].done && probes[P_IP_REGS].done)
-			emit("    of which the IPv4 header checksum reading "
-			     "TTL/protocol back right after storing them: ≈ "
-			     "%.1f ns (probe pair)\n",
+			emit("    the IPv4 header checksum reading TTL/protocol "
+			     "back right after storing them (synguard sums "
+			     "them from registers): ≈ %.1f ns\n",
 			     pair_ns(P_IP_RELOAD, P_IP_REGS, k));
 		if (probes[P_CALL4].done && probes[P_INLINE4].done)
 			emit("    a call of a global BPF function and its "
-			     "return, which this path no longer makes (the "
-			     "MAC and the SYN-ACK writer are inline, one local "
-			     "address is compared in line): ≈ %.1f ns each "
-			     "(probe pair / 4)\n",
+			     "return (the MAC and the SYN-ACK writer are "
+			     "inline, one local address is compared in line): "
+			     "≈ %.1f ns each (pair / 4)\n",
 			     pair_ns(P_CALL4, P_INLINE4, k) / 4);
 		if (probes[P_CLOCK_CALL].done && probes[P_CLOCK_KEPT].done)
 			emit("    bpf_ktime_get_coarse_ns() called every packet "
-			     "instead of sg_now(): ≈ %.1f ns (probe pair)\n",
+			     "instead of sg_now(): ≈ %.1f ns\n",
 			     pair_ns(P_CLOCK_CALL, P_CLOCK_KEPT, k));
 		emit("  - the MAC alone is %.1f× the whole budget.\n",
 		     piece_ns(P_MAC4, k) / budget);
