@@ -2922,7 +2922,7 @@ static void run_ack_order(void)
 	struct sg_badck b0, b1;
 	__u32 s, want, slot, src;
 	__u16 cport = 0;
-	int fds[3], i, n;
+	int fds[3], i, n, pinned = 0;
 	char name[NAME_MAX_ + 32];
 
 	if (ao_connect(fds, &cport)) {
@@ -2939,6 +2939,7 @@ static void run_ack_order(void)
 			strerror(errno));
 		goto out;
 	}
+	pinned = 1;
 
 	syn = base;
 	syn.sport = cport;
@@ -3091,8 +3092,9 @@ static void run_ack_order(void)
 		       "established",
 		       why);
 	}
-	sched_setaffinity(0, sizeof(old), &old);
 out:
+	if (pinned)
+		sched_setaffinity(0, sizeof(old), &old);
 	mix_set(0);
 	for (i = 0; i < 3; i++)
 		if (fds[i] >= 0)
