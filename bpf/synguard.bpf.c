@@ -1075,26 +1075,17 @@ sg_cookie_check(const struct sg_pkt *pkt, const struct sg_opts *o, __u32 cookie,
 }
 
 /*
- * The ACK order (sg_ackmix). A handshake ACK needs the socket lookup
- * (36-70 ns on the bench VMs: it finds only the listener) and the MAC
- * (22-25 ns); an established flow's segment needs only the lookup.
- * Checking the cookie first skips the lookup for every valid cookie, and
- * costs each established segment a MAC it did not need: the better order
- * depends on the mix, so each CPU follows it. Only pure ACKs (no payload, no SYN,
+ * The ACK order (sg_ackmix; its scale and threshold, SG_MIX_*, are in
+ * common.h). A handshake ACK needs the socket lookup (36-70 ns on the
+ * bench VMs: it finds only the listener) and the MAC (22-25 ns); an
+ * established flow's segment needs only the lookup. Checking the cookie
+ * first skips the lookup for every valid cookie, and costs each
+ * established segment a MAC it did not need: the better order depends on
+ * the mix, so each CPU follows it. Only pure ACKs (no payload, no SYN,
  * FIN, RST, PSH or URG) take part: a segment with data or a FIN is never
  * a handshake ACK worth the MAC (the client's first data segment also
  * carries the cookie, and the lookup finds its socket).
  */
-#define SG_MIX_ONE (1u << 16)
-#define SG_MIX_SHIFT 3 /* weight of the newest ACK: 1/8 */
-/* Cookie first from 3/8 handshakes on. At a share p that order saves
- * p x L (a handshake's lookup) and costs (1 - p) x M (options, key and
- * MAC for an established ACK) per pure ACK, break-even at M / (L + M).
- * Both measured both ways: L 70, M 37 ns on one 2-core VM (0.35); L 36,
- * M 28 ns on another (0.43). Near break-even both orders cost about the
- * same, so the exact value matters little. */
-#define SG_MIX_COOKIE_FIRST (SG_MIX_ONE / 8 * 3)
-
 static __always_inline void sg_mix_note(__u32 *mix, int handshake)
 {
 	__u32 s = *mix;

@@ -2796,13 +2796,11 @@ static void run_kcookie(void)
 
 /* ---- the ACK order (sg_ackmix) against a real established connection ---- */
 
-#define MIX_ONE 65536u
-#define MIX_COOKIE_FIRST (MIX_ONE / 8 * 3)
-
 /* The share after one more pure ACK, as the program keeps it. */
 static __u32 mix_step(__u32 s, int handshake)
 {
-	return handshake ? s + ((MIX_ONE - s) >> 3) : s - (s >> 3);
+	return handshake ? s + ((SG_MIX_ONE - s) >> SG_MIX_SHIFT) :
+			   s - (s >> SG_MIX_SHIFT);
 }
 
 static int mix_cpu = -1;
@@ -2974,15 +2972,15 @@ static void run_ack_order(void)
 	}
 	s = mix_get();
 	SG_CHECK("ack_order/four_handshakes_turn_cookie_first",
-		 s == want && s >= MIX_COOKIE_FIRST,
+		 s == want && s >= SG_MIX_COOKIE_FIRST,
 		 "share %u, expected %u (cookie first from %u)", s, want,
-		 MIX_COOKIE_FIRST);
+		 SG_MIX_COOKIE_FIRST);
 	ack_ok("ack_order/cookie_first/duplicate_handshake_ack_gets_metadata",
 	       &ck, &lx, NO_EVENT);
 
 	/* Cookie first: what fails the cookie on the connection's tuple is
 	 * still passed untouched, whatever failed. */
-	s = MIX_ONE - 1;
+	s = SG_MIX_ONE - 1;
 	expect_mix("ack_order/cookie_first/established_ack_passed", &est,
 		   XDP_PASS, SG_V_PASS_ESTABLISHED, s, mix_step(s, 0));
 	a = est;
@@ -3060,9 +3058,9 @@ static void run_ack_order(void)
 
 	/* Established flows bring the lookup back first: from all
 	 * handshakes, n established ACKs take the share under 3/8. */
-	for (n = 0, want = MIX_ONE - 1; want >= MIX_COOKIE_FIRST; n++)
+	for (n = 0, want = SG_MIX_ONE - 1; want >= SG_MIX_COOKIE_FIRST; n++)
 		want = mix_step(want, 0);
-	mix_set(MIX_ONE - 1);
+	mix_set(SG_MIX_ONE - 1);
 	for (i = 0; i < n; i++) {
 		struct pkt p;
 		struct run r;
@@ -3074,7 +3072,7 @@ static void run_ack_order(void)
 	}
 	s = mix_get();
 	SG_CHECK("ack_order/established_flows_turn_lookup_first",
-		 i == n && s == want && s < MIX_COOKIE_FIRST,
+		 i == n && s == want && s < SG_MIX_COOKIE_FIRST,
 		 "%d of %d ACKs passed, share %u, expected %u", i, n, s, want);
 	if (mix_set(want))
 		sg_fail("ack_order/setup", "cannot set sg_ackmix");

@@ -2511,8 +2511,11 @@ static void report_dominates(void)
 			  "config/epoch/key/local-address lookups, the "
 			  "per-source state of random sources",
 			  rest, over);
-		emit("  - costs this path no longer pays (probe pairs; not "
-		     "part of the figures above):\n");
+		if ((probes[P_IP_RELOAD].done && probes[P_IP_REGS].done) ||
+		    (probes[P_CALL4].done && probes[P_INLINE4].done) ||
+		    (probes[P_CLOCK_CALL].done && probes[P_CLOCK_KEPT].done))
+			emit("  - costs this path no longer pays (probe pairs; "
+			     "not part of the figures above):\n");
 		if (probes[P_IP_RELOAD].done && probes[P_IP_REGS].done)
 			emit("    the IPv4 header checksum reading TTL/protocol "
 			     "back right after storing them (synguard sums "
