@@ -153,6 +153,32 @@ int sg_have_reqsk_kfunc(void)
 	return id > 0;
 }
 
+const char *sg_missing_helper(void)
+{
+	/* The newest helpers the XDP program calls, newest first (every
+	 * other one it calls is older than these). */
+	static const struct {
+		enum bpf_func_id id;
+		const char *name;
+	} need[] = {
+		{ BPF_FUNC_xdp_load_bytes, "bpf_xdp_load_bytes (Linux 5.18)" },
+		{ BPF_FUNC_ktime_get_coarse_ns,
+		  "bpf_ktime_get_coarse_ns (Linux 5.11)" },
+		{ BPF_FUNC_tcp_gen_syncookie,
+		  "bpf_tcp_gen_syncookie (Linux 5.3)" },
+	};
+	size_t i;
+
+	/* libbpf tells a helper the verifier does not know (0) from one it
+	 * knows but refuses the probe's arguments for (1); the probe load
+	 * needs CAP_BPF, and a failed probe proves nothing. */
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, need[i].id,
+					     NULL))
+			return need[i].name;
+	return NULL;
+}
+
 static int mkdir_p(const char *path)
 {
 	char buf[PATH_MAX], *p;

@@ -64,6 +64,13 @@ void sg_libxdp_bpffs(const char *root);
 /* Is bpf_sk_assign_tcp_reqsk() in the running kernel? */
 int sg_have_reqsk_kfunc(void);
 
+/*
+ * The first BPF helper the XDP program calls that this kernel's verifier
+ * does not know (its name and the Linux release that added it), or NULL:
+ * all there, or not probed (probing loads programs: CAP_BPF).
+ */
+const char *sg_missing_helper(void);
+
 /* Open the skeleton for @engine with maps pinned under pin_dir. */
 int sg_loader_open(struct sg_loader *l, const char *pin_root,
 		   const char *ifname, enum sg_engine engine);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -1272,6 +1273,7 @@ int cmd_run(int argc, char **argv)
 	struct run_opts *o = &d.o;
 	struct sg_loader *l = &d.l;
 	char portstr[256], err_msg[PATH_MAX + 128];
+	const char *missing;
 	enum sg_engine engine;
 	sigset_t set;
 	int err, sig = 0, i;
@@ -1298,6 +1300,19 @@ int cmd_run(int argc, char **argv)
 			return SG_EXIT_FAIL;
 		}
 		d.kr.from_file = 1;
+	}
+
+	/* Below the kernel engine's minimum nothing loads, and the only
+	 * explanation would be the verifier's log of the refusal: say it
+	 * in one line, before anything is changed. */
+	missing = sg_missing_helper();
+	if (missing) {
+		struct utsname u;
+
+		pr_warn("synguard: this kernel (%s) lacks the BPF helper %s: "
+			"synguard needs Linux 5.18 or later (tested from 6.1)\n",
+			uname(&u) ? "unknown" : u.release, missing);
+		return SG_EXIT_FAIL;
 	}
 
 	if (o->engine < 0) {

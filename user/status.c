@@ -423,6 +423,8 @@ static void print_system(int json)
 {
 	int btf = !access("/sys/kernel/btf/vmlinux", R_OK);
 	int kfunc = btf && sg_have_reqsk_kfunc();
+	int probed = !geteuid();
+	const char *missing = probed ? sg_missing_helper() : NULL;
 	struct utsname u;
 	char note[160];
 	size_t i;
@@ -432,10 +434,12 @@ static void print_system(int json)
 		snprintf(u.release, sizeof(u.release), "unknown");
 	if (json) {
 		printf("  \"kernel\": {\n    \"release\": \"%s\",\n"
-		       "    \"btf\": %s,\n    \"reqsk_kfunc\": %s\n  },\n"
+		       "    \"btf\": %s,\n    \"reqsk_kfunc\": %s,\n"
+		       "    \"xdp_helpers\": %s\n  },\n"
 		       "  \"sysctl\": {",
 		       u.release, btf ? "true" : "false",
-		       kfunc ? "true" : "false");
+		       kfunc ? "true" : "false",
+		       !probed ? "null" : missing ? "false" : "true");
 		for (i = 0; i < ARRAY_SIZE(sysctls); i++) {
 			printf("%s\n    \"%s\": ", i ? "," : "",
 			       sysctls[i].label);
@@ -451,10 +455,20 @@ static void print_system(int json)
 	printf("  %-26s %s\n", "BTF",
 	       btf ? "present (/sys/kernel/btf/vmlinux)" :
 		     "absent: synguard cannot probe the kernel or build");
+	if (!probed)
+		printf("  %-26s %s\n", "BPF helpers",
+		       "not probed (needs root)");
+	else if (missing)
+		printf("  %-26s absent: %s; synguard needs Linux 5.18 "
+		       "or later\n", "BPF helpers", missing);
+	else
+		printf("  %-26s %s\n", "BPF helpers",
+		       "present: the kernel engine can run");
 	printf("  %-26s %s\n", "bpf_sk_assign_tcp_reqsk",
 	       kfunc ? "present: the own engine can run" :
-		       "absent: only the kernel engine (--cookie kernel; "
-		       "the own engine needs Linux 6.9)");
+	       missing ? "absent (the own engine needs Linux 6.9)" :
+			 "absent: only the kernel engine (--cookie kernel; "
+			 "the own engine needs Linux 6.9)");
 	printf("\nsysctls (this network namespace; mirrored into the config "
 	       "at 'run' start)\n");
 	for (i = 0; i < ARRAY_SIZE(sysctls); i++) {
