@@ -204,10 +204,11 @@ check: deps ## Install deps, build everything, run every test
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)tests/run.sh
 
-# Booting Debian's kernels under qemu (tools/kvm/) needs these as well.
-KVM_DEPS := qemu-system-x86 busybox-static zstd xz-utils kmod xdp-tools
+# Booting Debian's and Ubuntu's kernels under qemu (tools/kvm/) needs these
+# as well (curl and gpg fetch and check Ubuntu's archive key).
+KVM_DEPS := qemu-system-x86 busybox-static zstd xz-utils kmod xdp-tools curl gpg
 
-check-kernels: deps ## Boot Debian's 6.1 and 6.12 under qemu, run the suite on them and on this kernel (root, ~25 min)
+check-kernels: deps ## Boot Debian's 5.10, 6.1, 6.12 and Ubuntu's 5.15, 6.8 under qemu, run the suite on them and on this kernel (root, ~30 min)
 	$(Q)$(MAKE) --no-print-directory deps DEPS="$(KVM_DEPS)"
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)tests/kernels/check-kernels.sh
