@@ -121,7 +121,7 @@ def main():
                 why = why.replace("refused here, as expected: ", "refused: ")
                 _, _, _, req = cases(os.path.join(d, "test_kernelreq.log"))
                 if any(l.startswith("PASS: run refuses in one line") for l in req):
-                    why += "; `run` says so in one line"
+                    why = why.rstrip(".") + "; `run` refuses in one line"
                 rows.append((desc, engine, "no", "no", "", "", "", why))
                 continue
             rows.append((desc, engine, mode_state(lines, engine, "native"),
