@@ -439,7 +439,9 @@ static void print_system(int json)
 		       "  \"sysctl\": {",
 		       u.release, btf ? "true" : "false",
 		       kfunc ? "true" : "false",
-		       !probed ? "null" : missing ? "false" : "true");
+		       !probed ? "null" :
+		       missing ? "false" :
+				 "true");
 		for (i = 0; i < ARRAY_SIZE(sysctls); i++) {
 			printf("%s\n    \"%s\": ", i ? "," : "",
 			       sysctls[i].label);
@@ -460,12 +462,13 @@ static void print_system(int json)
 		       "not probed (needs root)");
 	else if (missing)
 		printf("  %-26s absent: %s; synguard needs Linux 5.18 "
-		       "or later\n", "BPF helpers", missing);
+		       "or later\n",
+		       "BPF helpers", missing);
 	else
 		printf("  %-26s %s\n", "BPF helpers",
 		       "present: the kernel engine can run");
 	printf("  %-26s %s\n", "bpf_sk_assign_tcp_reqsk",
-	       kfunc ? "present: the own engine can run" :
+	       kfunc   ? "present: the own engine can run" :
 	       missing ? "absent (the own engine needs Linux 6.9)" :
 			 "absent: only the kernel engine (--cookie kernel; "
 			 "the own engine needs Linux 6.9)");
