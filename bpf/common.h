@@ -35,6 +35,7 @@
 #define SG_MAP_HANDED "sg_handed"
 #define SG_MAP_FLAGS "sg_flags"
 #define SG_MAP_ACKMIX "sg_ackmix"
+#define SG_MAP_HSHAKE "sg_hshake"
 
 #define SG_LIST_MAX 65536    /* entries per allow/deny trie */
 #define SG_SOURCES_MAX 65536 /* buckets of per-prefix accounting (2^16) */
@@ -380,6 +381,10 @@ enum sg_stat {
 	SG_E_HANDOFF_DEFERRED, /* TC: still VLAN-tagged, left to the upper
 				  device's TC */
 	SG_E_TC_VERIFIED,      /* TC verified a cookie itself (no metadata) */
+	/* XDP_DROP, by reason (added later still) */
+	SG_V_DROP_FOLLOWUP, /* a segment after the one that completed its
+			       handshake, before the kernel has its socket:
+			       not charged as a bad cookie */
 	SG_STAT_MAX
 };
 
@@ -398,6 +403,17 @@ enum sg_engine {
 };
 
 #define SG_RECENT_SLOTS 65536 /* sg_recent: sources seen completing */
+
+/* sg_hshake (bpf/maps.h): a handshake whose follow-ups are no forgery. */
+struct sg_hshake {
+	__u32 fp;    /* source address, or its keyed fold (IPv6) */
+	__u32 ports; /* source and destination port */
+	__u32 ack;   /* the handshake's acknowledgment number, as sent */
+	__u32 seq;   /* the completing segment's sequence number */
+	__u64 t;     /* when (sg_now()) */
+};
+
+#define SG_HSHAKE_SLOTS 256
 
 /* What a counter records: the verdict class of its packets, or an event. */
 enum sg_stat_kind {
@@ -421,6 +437,8 @@ sg_stat_kind(__u32 stat)
 	if (stat <= SG_V_PASS2_LAST)
 		return SG_KIND_PASS;
 	if (stat <= SG_V_DROP2_LAST)
+		return SG_KIND_DROP;
+	if (stat == SG_V_DROP_FOLLOWUP)
 		return SG_KIND_DROP;
 	return SG_KIND_EVENT;
 }

@@ -59,6 +59,29 @@ struct {
 } sg_ackmix SEC(".maps");
 
 /*
+ * Per CPU, by 4-tuple: the last handshakes whose completing segment
+ * passed the cookie check (or the kernel's, kernel engine). The segments
+ * that follow it in the same receive batch (the rest of a first flight:
+ * a request or TLS hello of more than one segment) reach XDP before the
+ * kernel has made the socket, as TC and TCP see the batch after XDP, and
+ * their sequence numbers no longer give the client's ISN the cookie was
+ * made over. They are no forgery when they return the very
+ * acknowledgment number of the handshake (our ISN + 1, which a blind
+ * sender cannot know) from the same 4-tuple, a little further on in
+ * sequence, within a second: dropped, but not charged to the source's
+ * bad-cookie budget (sg_badck), and counted apart. Passing them would
+ * race the socket's creation: one that reached the listener first (its
+ * lock held by accept(), the segments queued on its backlog) would be
+ * answered with a reset. The client sends them again.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SG_HSHAKE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sg_hshake);
+} sg_hshake SEC(".maps");
+
+/*
  * Sources seen recently with an established connection or a verified
  * cookie, by a keyed hash of the address: the slot holds the address (or
  * its keyed fold) and epoch + 1 of the last sighting. Only such sources

@@ -941,16 +941,68 @@ static __always_inline int sg_syn(struct xdp_md *ctx, struct sg_pkt *pkt,
 	return sg_emit_synack(ctx, &r);
 }
 
+/* The segment's slot in sg_hshake, and what identifies it there. */
+static __always_inline struct sg_hshake *sg_hshake_at(const struct sg_pkt *pkt,
+						      const struct sg_srcid *id)
+{
+	__u32 slot = (id->recent_slot ^ pkt->ports ^ pkt->ports >> 16) &
+		     (SG_HSHAKE_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&sg_hshake, &slot);
+}
+
+/* A handshake completed by @th: its follow-ups are known (sg_followup). */
+static __always_inline void sg_hshake_note(const struct sg_pkt *pkt,
+					   const struct sg_srcid *id,
+					   const struct tcphdr *th, __u64 now)
+{
+	struct sg_hshake *h = sg_hshake_at(pkt, id);
+
+	if (!h)
+		return;
+	h->fp = id->fp;
+	h->ports = pkt->ports;
+	h->ack = th->ack_seq;
+	h->seq = bpf_ntohl(th->seq);
+	h->t = now;
+}
+
+/*
+ * Is @th, whose cookie did not check out, a segment that followed the one
+ * that completed its handshake (sg_hshake), no forgery? Same 4-tuple, the same
+ * acknowledgment number, a sequence number at most one SYN-ACK window
+ * (64 KiB) further on, within a second.
+ */
+static __always_inline int sg_followup(const struct sg_pkt *pkt,
+				       const struct sg_srcid *id,
+				       const struct tcphdr *th, __u64 now)
+{
+	struct sg_hshake *h = sg_hshake_at(pkt, id);
+	__u32 ahead;
+
+	if (!h || h->fp != id->fp || h->ports != pkt->ports ||
+	    h->ack != th->ack_seq || now - h->t >= 1000000000ULL)
+		return 0;
+	ahead = bpf_ntohl(th->seq) - h->seq;
+	return ahead - 1 < 65535;
+}
+
 /*
  * Kernel engine ACK: a listener owns the 4-tuple, so this may complete a
  * kernel cookie. bpf_tcp_check_syncookie() is a pre-filter (the kernel
  * re-checks and may still refuse): pass what it accepts, drop the rest.
  */
-static __always_inline int sg_ack_kernel(struct xdp_md *ctx, struct sg_pkt *pkt)
+static __always_inline int sg_ack_kernel(struct xdp_md *ctx, struct sg_pkt *pkt,
+					 const struct sg_config *cfg)
 {
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
 	struct sg_hdr_copy h;
+	struct sg_srcid id;
 	struct bpf_sock *sk;
+	struct tcphdr *th;
 	__u32 iplen;
+	__u64 now;
 	long ok;
 
 	sk = sg_sk_lookup(ctx, pkt);
@@ -967,8 +1019,17 @@ static __always_inline int sg_ack_kernel(struct xdp_md *ctx, struct sg_pkt *pkt)
 	ok = bpf_tcp_check_syncookie(sk, h.ip, iplen, (struct tcphdr *)h.tcp,
 				     sg_tcplen(&h));
 	bpf_sk_release(sk);
+	th = data + sg_l4off(pkt);
+	if ((void *)(th + 1) > data_end)
+		return sg_verdict(SG_V_DROP_MALFORMED_TCP, XDP_DROP);
+	sg_srcid(pkt, cfg, &id);
+	now = sg_now();
 	if (ok)
-		return sg_verdict(SG_V_DROP_COOKIE_BAD, XDP_DROP);
+		return sg_verdict(sg_followup(pkt, &id, th, now) ?
+					  SG_V_DROP_FOLLOWUP :
+					  SG_V_DROP_COOKIE_BAD,
+				  XDP_DROP);
+	sg_hshake_note(pkt, &id, th, now);
 	return sg_verdict(SG_V_PASS_COOKIE_OK, XDP_PASS);
 }
 
@@ -1155,7 +1216,7 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 	if (v)
 		return sg_verdict(v, XDP_PASS);
 	if (sg_engine == SG_ENGINE_KERNEL)
-		return sg_ack_kernel(ctx, pkt);
+		return sg_ack_kernel(ctx, pkt, cfg);
 
 	es = bpf_map_lookup_elem(&sg_epoch, &zero);
 	if (!es || !sg_key_for(es->epoch))
@@ -1202,6 +1263,10 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 		if (v == SG_V_PASS_TCP_AUTH)
 			return sg_verdict(v, XDP_PASS);
 		if (v == SG_V_DROP_COOKIE_BAD) {
+			/* Not a charge: the rest of a first flight that
+			 * came in the batch of its handshake's ACK. */
+			if (sg_followup(pkt, &id, th, now))
+				return sg_verdict(SG_V_DROP_FOLLOWUP, XDP_DROP);
 			if ((cfg->flags & SG_CFG_KCOOKIE) &&
 			    sg_kernel_cookie(ctx, pkt))
 				return sg_verdict(SG_V_PASS_KERNEL_COOKIE,
@@ -1216,6 +1281,7 @@ static __always_inline int sg_ack(struct xdp_md *ctx, struct sg_pkt *pkt,
 		sg_count(SG_E_COOKIE_PREV_EPOCH);
 	sg_recent_mark(&id, es->epoch);
 	sg_src_ack_ok(sg_src_at(sg_src_slot(pkt, cfg, &k)), &k, es->epoch);
+	sg_hshake_note(pkt, &id, th, now);
 
 	if (cfg->flags & SG_CFG_MONITOR)
 		return sg_verdict(SG_V_PASS_COOKIE_OK, XDP_PASS);

@@ -98,6 +98,10 @@ const struct sg_counter_desc sg_counters[] = {
 				    "device above" },
 	[SG_E_TC_VERIFIED] = { "tc_verified",
 			       "TC checked a cookie itself (no metadata)" },
+	[SG_V_DROP_FOLLOWUP] = { "drop_followup",
+				 "segment after a handshake's completing one, "
+				 "before the kernel made its socket (not "
+				 "charged; the client sends it again)" },
 };
 
 /* Designated initialisers: a missing name leaves a NULL hole, which

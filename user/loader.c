@@ -34,7 +34,7 @@ static const char *const sg_map_names[] = {
 	SG_MAP_STATS,  SG_MAP_RECENT, SG_MAP_ALLOW4,  SG_MAP_ALLOW6,
 	SG_MAP_DENY4,  SG_MAP_DENY6,  SG_MAP_SOURCES, SG_MAP_INFO,
 	SG_MAP_LPORTS, SG_MAP_LOCAL4, SG_MAP_LOCAL6,  SG_MAP_BADCK,
-	SG_MAP_HANDED, SG_MAP_FLAGS,  SG_MAP_ACKMIX,
+	SG_MAP_HANDED, SG_MAP_FLAGS,  SG_MAP_ACKMIX,  SG_MAP_HSHAKE,
 };
 
 const char *sg_mode_name(enum xdp_attach_mode mode)

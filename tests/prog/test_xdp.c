@@ -1302,11 +1302,102 @@ static void add_sack_block(struct pkt_spec *a)
 	a->optlen += 12;
 }
 
+/*
+ * sg_hshake, the per-CPU record of completed handshakes, on every CPU:
+ * emptied (@age_ns 0), or each record made @age_ns older.
+ */
+static int hshake_touch(__u64 age_ns)
+{
+	struct bpf_map *m = skel->maps.sg_hshake;
+	size_t stride = (bpf_map__value_size(m) + 7) & ~(size_t)7;
+	__u8 *buf = calloc((size_t)ncpus, stride);
+	__u32 i, n = bpf_map__max_entries(m);
+	int c, err = buf ? 0 : -ENOMEM;
+
+	for (i = 0; i < n && !err; i++) {
+		if (age_ns) {
+			err = bpf_map__lookup_elem(m, &i, sizeof(i), buf,
+						   (size_t)ncpus * stride, 0);
+			for (c = 0; c < ncpus && !err; c++) {
+				struct sg_hshake *h =
+					(void *)(buf + (size_t)c * stride);
+
+				h->t -= age_ns;
+			}
+		}
+		if (!err)
+			err = bpf_map__update_elem(m, &i, sizeof(i), buf,
+						   (size_t)ncpus * stride,
+						   BPF_ANY);
+	}
+	free(buf);
+	return err;
+}
+
+/*
+ * The segments after the one that completed a handshake (sg_followup):
+ * run right after that one's valid ACK, they are dropped as follow-ups,
+ * not as bad cookies, when they return its acknowledgment from its
+ * 4-tuple, up to 64 KiB further on, within a second; anything else still
+ * fails the cookie check.
+ */
+static void ack_followups(const char *base, const struct handshake *hs)
+{
+	char name[NAME_MAX_ + 32];
+	struct pkt_spec a;
+
+#define FOLLOW(suffix, verdict, stat)                                \
+	do {                                                         \
+		snprintf(name, sizeof(name), "%s/%s", base, suffix); \
+		expect_frame(name, &a, verdict, stat, NO_EVENT);     \
+	} while (0)
+
+	ack_spec(&a, hs, TH_ACK | TH_PSH, 100);
+	a.seq += 1448;
+	FOLLOW("followup_second_segment", XDP_DROP, SG_V_DROP_FOLLOWUP);
+
+	ack_spec(&a, hs, TH_ACK | TH_PSH, 100);
+	a.seq += 65535;
+	FOLLOW("followup_64k_on", XDP_DROP, SG_V_DROP_FOLLOWUP);
+
+	ack_spec(&a, hs, TH_ACK | TH_PSH, 100);
+	a.seq += 65536;
+	FOLLOW("followup_past_the_window", XDP_DROP, SG_V_DROP_COOKIE_BAD);
+
+	ack_spec(&a, hs, TH_ACK | TH_PSH, 100);
+	a.seq -= 1;
+	FOLLOW("followup_behind", XDP_DROP, SG_V_DROP_COOKIE_BAD);
+
+	ack_spec(&a, hs, TH_ACK | TH_PSH, 100);
+	a.seq += 1448;
+	a.ack += 1;
+	FOLLOW("followup_other_ack", XDP_DROP, SG_V_DROP_COOKIE_BAD);
+
+	ack_spec(&a, hs, TH_ACK | TH_PSH, 100);
+	a.seq += 1448;
+	a.sport = (a.sport ? a.sport : PKT_DEF_SPORT) + 1;
+	FOLLOW("followup_other_sport", XDP_DROP, SG_V_DROP_COOKIE_BAD);
+
+	ack_spec(&a, hs, TH_ACK | TH_PSH, 100);
+	a.seq += 1448;
+	if (hshake_touch(1100000000ULL)) {
+		sg_fail(base, "cannot age sg_hshake");
+	} else {
+		FOLLOW("followup_after_a_second", XDP_DROP,
+		       SG_V_DROP_COOKIE_BAD);
+	}
+#undef FOLLOW
+}
+
 /* ACKs that must fail the cookie check (DROP COOKIE_BAD). */
 static void ack_drops(const char *base, const struct handshake *hs)
 {
 	char name[NAME_MAX_ + 32];
 	struct pkt_spec a;
+
+	/* The MAC alone: no record of the handshake its valid ACK left. */
+	if (hshake_touch(0))
+		sg_fail(base, "cannot empty sg_hshake");
 
 #define DROPCASE(suffix)                                               \
 	do {                                                           \
@@ -1446,6 +1537,7 @@ static void run_syn_fix(const struct syn_fix *f)
 			ack_ok(name, &a, &f->x, NO_EVENT);
 		}
 
+		ack_followups(f->name, &hs);
 		ack_drops(f->name, &hs);
 	}
 }
