@@ -57,6 +57,8 @@ run_one test_netstate .output/tests/test_netstate
 for engine in $KJ_ENGINES; do
 	run_one "test_handoff.$engine" bash tests/e2e/test_handoff.sh "$engine" "native generic"
 done
+# shellcheck disable=SC2086
+run_one test_lossy bash tests/e2e/test_lossy.sh $KJ_ENGINES
 run_one test_coexist env ${KJ_JOIN:+SG_EXPECT_JOIN=$KJ_JOIN} bash tests/e2e/test_coexist.sh
 # Real-world listeners and paths (MPTCP, 802.1Q/QinQ, DNAT, TCP-MD5, ...):
 # built around the own engine's hand-off; the 802.1Q cases need a kernel
