@@ -968,8 +968,8 @@ static __always_inline void sg_hshake_note(const struct sg_pkt *pkt,
 }
 
 /*
- * Is @th, whose cookie did not check out, a segment that followed the one
- * that completed its handshake (sg_hshake), no forgery? Same 4-tuple, the same
+ * Is @th, whose cookie did not check out, one of the segments behind the
+ * one that completed its handshake (sg_hshake)? Same 4-tuple, the same
  * acknowledgment number, a sequence number at most one SYN-ACK window
  * (64 KiB) further on, within a second.
  */
