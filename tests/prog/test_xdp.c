@@ -1344,7 +1344,32 @@ static int hshake_touch(__u64 age_ns)
 static void ack_followups(const char *base, const struct handshake *hs)
 {
 	char name[NAME_MAX_ + 32];
+	cpu_set_t one, old;
 	struct pkt_spec a;
+	struct pkt p;
+	struct run r;
+	int cpu = sched_getcpu();
+
+	/* The record is per CPU, as a flow's packets are: the completing
+	 * ACK again and its follow-ups, all on this CPU. */
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (cpu < 0 || sched_getaffinity(0, sizeof(old), &old) ||
+	    sched_setaffinity(0, sizeof(one), &one)) {
+		sg_fail(base, "followups: cannot stay on one CPU: %s",
+			strerror(errno));
+		return;
+	}
+	ack_spec(&a, hs, TH_ACK, 0);
+	if (pkt_build(&p, &a)) {
+		sg_fail(base, "followups: cannot build the ACK");
+		goto out;
+	}
+	run_prog(&p, &r);
+	if (r.verdict != XDP_PASS) {
+		sg_fail(base, "followups: the completing ACK did not pass");
+		goto out;
+	}
 
 #define FOLLOW(suffix, verdict, stat)                                \
 	do {                                                         \
@@ -1387,6 +1412,8 @@ static void ack_followups(const char *base, const struct handshake *hs)
 		       SG_V_DROP_COOKIE_BAD);
 	}
 #undef FOLLOW
+out:
+	sched_setaffinity(0, sizeof(old), &old);
 }
 
 /* ACKs that must fail the cookie check (DROP COOKIE_BAD). */
