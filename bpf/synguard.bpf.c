@@ -995,8 +995,6 @@ static __always_inline int sg_followup(const struct sg_pkt *pkt,
 static __always_inline int sg_ack_kernel(struct xdp_md *ctx, struct sg_pkt *pkt,
 					 const struct sg_config *cfg)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	struct sg_hdr_copy h;
 	struct sg_srcid id;
 	struct bpf_sock *sk;
@@ -1019,9 +1017,7 @@ static __always_inline int sg_ack_kernel(struct xdp_md *ctx, struct sg_pkt *pkt,
 	ok = bpf_tcp_check_syncookie(sk, h.ip, iplen, (struct tcphdr *)h.tcp,
 				     sg_tcplen(&h));
 	bpf_sk_release(sk);
-	th = data + sg_l4off(pkt);
-	if ((void *)(th + 1) > data_end)
-		return sg_verdict(SG_V_DROP_MALFORMED_TCP, XDP_DROP);
+	th = (struct tcphdr *)h.tcp; /* the copy the kernel checked */
 	sg_srcid(pkt, cfg, &id);
 	now = sg_now();
 	if (ok)
