@@ -167,6 +167,9 @@ static __always_inline int sg_parse(void *data, void *data_end,
 		pkt->daddr[1] = pkt->daddr[2] = pkt->daddr[3] = 0;
 	}
 	pkt->l2mcast = eth->h_dest[0] & 1;
+	/* Every byte set: Linux 5.15's verifier refuses stack memory with
+	 * an unwritten byte as a global function's argument (sg_is_local). */
+	pkt->pad = 0;
 	if (l4end < pkt->l4off + sizeof(*th) || (void *)(th + 1) > data_end)
 		return SG_V_DROP_MALFORMED_TCP;
 	pkt->doff = th->doff * 4;
