@@ -1310,7 +1310,7 @@ int cmd_run(int argc, char **argv)
 		struct utsname u;
 
 		pr_warn("synguard: this kernel (%s) lacks the BPF helper %s: "
-			"synguard needs Linux 5.18 or later (tested from 6.1)\n",
+			"synguard needs Linux 5.15 or later\n",
 			uname(&u) ? "unknown" : u.release, missing);
 		return SG_EXIT_FAIL;
 	}

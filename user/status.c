@@ -461,7 +461,7 @@ static void print_system(int json)
 		printf("  %-26s %s\n", "BPF helpers",
 		       "not probed (needs root)");
 	else if (missing)
-		printf("  %-26s absent: %s; synguard needs Linux 5.18 "
+		printf("  %-26s absent: %s; synguard needs Linux 5.15 "
 		       "or later\n",
 		       "BPF helpers", missing);
 	else

@@ -35,16 +35,16 @@ RUN_LOGS=$KDIR/logs/host-checks
 # shellcheck source=tests/runlib.sh
 source tests/runlib.sh
 
-# What each suite's kernel must do. Debian 11's 5.10 and Ubuntu 22.04's
-# 5.15 lack helpers the XDP program calls (bpf_xdp_load_bytes is 5.18):
-# `run` must refuse there. Debian 12's 6.1 and Ubuntu 24.04's 6.8 lack the
-# hand-off kfunc (kernel engine only); 6.1 runs libxdp's dispatcher with
+# What each suite's kernel must do. Debian 11's 5.10 lacks a helper the
+# XDP program calls (bpf_ktime_get_coarse_ns is 5.11): `run` must refuse
+# there. Ubuntu 22.04's 5.15, Debian 12's 6.1 and Ubuntu 24.04's 6.8 lack
+# the hand-off kfunc (kernel engine only) and run libxdp's dispatcher with
 # synguard in it. 6.12 has the kfunc, and its verifier refuses synguard in
 # libxdp 1.3's dispatcher slots (so synguard attaches alone).
 expect() { # SUITE -> "DESCRIPTION|ENGINES|JOIN"
 	case $1 in
 	bullseye) echo "Debian 11 (bullseye), below both engines' minimum|none|" ;;
-	jammy-updates) echo "Ubuntu 22.04 (jammy), below both engines' minimum|none|" ;;
+	jammy-updates) echo "Ubuntu 22.04 (jammy)|kernel|1" ;;
 	bookworm) echo "Debian 12 (bookworm)|kernel|1" ;;
 	noble-updates) echo "Ubuntu 24.04 (noble)|kernel|1" ;;
 	bookworm-backports) echo "Debian 12 backports, as Debian 13 / RHEL 10|own kernel|0" ;;
