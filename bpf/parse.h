@@ -43,8 +43,12 @@ struct sg_pkt {
 	__u32 ports; /* source and destination port as loaded (network order) */
 	__u8 v6;
 	__u8 flags;   /* TCP flags byte */
-	__u8 l2mcast; /* Ethernet destination is multicast or broadcast */
-	__u8 pad;
+	/* Ethernet destination is multicast or broadcast. 16 bits, so that
+	 * the struct has no padding: Linux 5.15's verifier refuses stack
+	 * memory with an unwritten byte as a global function's argument
+	 * (sg_is_local), and a constant 0 stored into a pad byte makes 6.1's
+	 * check the program 70 % longer. */
+	__u16 l2mcast;
 	/* Addresses as loaded (network order); IPv4 in [0], the rest 0. Read
 	 * once here: everything after works from these copies. */
 	__u32 saddr[4];
@@ -167,9 +171,6 @@ static __always_inline int sg_parse(void *data, void *data_end,
 		pkt->daddr[1] = pkt->daddr[2] = pkt->daddr[3] = 0;
 	}
 	pkt->l2mcast = eth->h_dest[0] & 1;
-	/* Every byte set: Linux 5.15's verifier refuses stack memory with
-	 * an unwritten byte as a global function's argument (sg_is_local). */
-	pkt->pad = 0;
 	if (l4end < pkt->l4off + sizeof(*th) || (void *)(th + 1) > data_end)
 		return SG_V_DROP_MALFORMED_TCP;
 	pkt->doff = th->doff * 4;
