@@ -53,6 +53,7 @@ if [ "$KJ_ENGINES" = none ]; then
 	exit
 fi
 run_one test_xdp .output/tests/test_xdp
+run_one test_kengine .output/tests/test_kengine
 run_one test_netstate .output/tests/test_netstate
 for engine in $KJ_ENGINES; do
 	run_one "test_handoff.$engine" bash tests/e2e/test_handoff.sh "$engine" "native generic"
