@@ -408,7 +408,7 @@ static void run_shape(const struct shape *s, __u32 n)
 	struct sg_frame sa;
 	struct pkt p;
 	struct run r;
-	__u32 mi;
+	__u32 mi, k;
 
 	syn_spec(s, PORT, n, &syn);
 	snprintf(name, sizeof(name),
@@ -449,33 +449,21 @@ static void run_shape(const struct shape *s, __u32 n)
 	 * either way is no cookie. That the first two pass proves the kernel
 	 * read the MSS option from the copy (index exactly i). */
 	mi = kernel_mss_index(s);
-	ack_spec(&syn, &sa, &a);
-	a.ack -= mi;
-	snprintf(name, sizeof(name),
-		 "%s: ACK, cookie - %u (MSS index 0 for %u): passes", s->name,
-		 mi, kernel_mss(s));
-	ack_case(name, &a, XDP_PASS, SG_V_PASS_COOKIE_OK);
-	ack_spec(&syn, &sa, &a);
-	a.ack += 3 - mi;
-	snprintf(name, sizeof(name),
-		 "%s: ACK, cookie + %u (MSS index 3): "
-		 "passes",
-		 s->name, 3 - mi);
-	ack_case(name, &a, XDP_PASS, SG_V_PASS_COOKIE_OK);
-	ack_spec(&syn, &sa, &a);
-	a.ack -= mi + 1;
-	snprintf(name, sizeof(name),
-		 "%s: ACK, cookie - %u (no MSS index): "
-		 "dropped",
-		 s->name, mi + 1);
-	ack_case(name, &a, XDP_DROP, SG_V_DROP_COOKIE_BAD);
-	ack_spec(&syn, &sa, &a);
-	a.ack += 4 - mi;
-	snprintf(name, sizeof(name),
-		 "%s: ACK, cookie + %u (no MSS index): "
-		 "dropped",
-		 s->name, 4 - mi);
-	ack_case(name, &a, XDP_DROP, SG_V_DROP_COOKIE_BAD);
+	for (k = 0; k < 4; k++) {
+		/* MSS index 0, 3, -1 and 4: the cookie moved by idx[k] - i */
+		static const int idx[4] = { 0, 3, -1, 4 };
+		int d = idx[k] - (int)mi;
+
+		ack_spec(&syn, &sa, &a);
+		a.ack += (__u32)d;
+		snprintf(name, sizeof(name),
+			 "%s: ACK, cookie %+d (MSS index %d; the SYN's MSS %u "
+			 "is index %u): %s",
+			 s->name, d, idx[k], kernel_mss(s), mi,
+			 k < 2 ? "passes" : "dropped");
+		ack_case(name, &a, k < 2 ? XDP_PASS : XDP_DROP,
+			 k < 2 ? SG_V_PASS_COOKIE_OK : SG_V_DROP_COOKIE_BAD);
+	}
 
 	ack_spec(&syn, &sa, &a);
 	a.sport += 1000;
