@@ -42,7 +42,7 @@ struct sg_pkt {
 	__u32 doff;  /* TCP header length in bytes, 20..60 */
 	__u32 ports; /* source and destination port as loaded (network order) */
 	__u8 v6;
-	__u8 flags;   /* TCP flags byte */
+	__u8 flags; /* TCP flags byte */
 	/* Ethernet destination is multicast or broadcast. 16 bits, so that
 	 * the struct has no padding: Linux 5.15's verifier refuses stack
 	 * memory with an unwritten byte as a global function's argument
