@@ -46,6 +46,10 @@
 #define SG_LOCAL_LIST6 4     /* local IPv6 addresses kept in sg_config */
 
 #define SG_MSS_TABLE_LEN 8 /* entries per family; the index takes 3 bits */
+/* The daemon's MSS tables (docs/cookie.md has the reasons), ascending:
+ * initialiser lists, { SG_MSSTAB4_DEFAULT }. */
+#define SG_MSSTAB4_DEFAULT 536, 1200, 1300, 1380, 1440, 1452, 1460, 8960
+#define SG_MSSTAB6_DEFAULT 1220, 1280, 1340, 1380, 1420, 1432, 1440, 8940
 #define SG_KEY_SLOTS 64	   /* key ring indexed by epoch & 63 */
 #define SG_PORT_WORDS 2048 /* 65536 ports / 32 bits */
 #define SG_WSCALE_NONE 15  /* cookie value: client sent no window scale */

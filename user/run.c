@@ -41,12 +41,8 @@
 
 #define SG_TW_SECONDS 60 /* TCP_TIMEWAIT_LEN */
 
-static const __u16 msstab4_default[SG_MSS_TABLE_LEN] = {
-	536, 1200, 1300, 1380, 1440, 1452, 1460, 8960,
-};
-static const __u16 msstab6_default[SG_MSS_TABLE_LEN] = {
-	1220, 1280, 1340, 1380, 1420, 1432, 1440, 8940,
-};
+static const __u16 msstab4_default[SG_MSS_TABLE_LEN] = { SG_MSSTAB4_DEFAULT };
+static const __u16 msstab6_default[SG_MSS_TABLE_LEN] = { SG_MSSTAB6_DEFAULT };
 
 #define SG_LIST_ARGS 64 /* --allow/--deny entries on the command line */
 

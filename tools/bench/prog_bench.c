@@ -81,6 +81,7 @@
 #include <bpf/libbpf.h>
 
 #include "common.h"
+#include "xdprun.h"
 #include "cookie.h"
 #include "../../user/util.c"
 #include "../../user/usage.h"
@@ -133,13 +134,7 @@
 static struct sg_config cfg_daemon = {
 	.flags = SG_CFG_SACK | SG_CFG_TS | SG_CFG_WSCALE | SG_CFG_ECN |
 		 SG_CFG_LOCAL,
-	.mss4 = 1460,
-	.mss6 = 1440,
-	.window = 65535,
-	.wscale = 7,
-	.ttl = 64,
-	.msstab4 = { 536, 1200, 1300, 1380, 1440, 1452, 1460, 8960 },
-	.msstab6 = { 1220, 1280, 1340, 1380, 1420, 1432, 1440, 8940 },
+	SG_TEST_CFG_SYNACK,
 	.tw_epochs = 2,
 	.prefix4 = 24,
 	.prefix6 = 64,

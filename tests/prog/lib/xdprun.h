@@ -8,6 +8,15 @@
 
 #include <linux/types.h>
 
+/*
+ * The SYN-ACK part of a test configuration (all but .flags): what the
+ * daemon sends by default on a 1500-byte link (user/run.c), with its MSS
+ * tables.
+ */
+#define SG_TEST_CFG_SYNACK                                                   \
+	.mss4 = 1460, .mss6 = 1440, .window = 65535, .wscale = 7, .ttl = 64, \
+	.msstab4 = { SG_MSSTAB4_DEFAULT }, .msstab6 = { SG_MSSTAB6_DEFAULT }
+
 struct bpf_map;
 struct synguard_bpf;
 
