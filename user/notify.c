@@ -87,18 +87,23 @@ static unsigned long long now_usec(void)
 	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 }
 
-void sg_watchdog_tick(void)
+long sg_watchdog_tick(void)
 {
 	static unsigned long long interval = ~0ULL, last;
-	unsigned long long now;
+	unsigned long long now, half;
 
 	if (interval == ~0ULL)
 		interval = sg_watchdog_usec();
 	if (!interval)
-		return;
+		return -1;
+	half = interval / 2;
 	now = now_usec();
-	if (last && now - last < interval / 2)
-		return;
-	if (!sg_notify("WATCHDOG=1"))
+	if (!last || now - last >= half) {
+		if (sg_notify("WATCHDOG=1"))
+			return 100; /* not sent: try again soon */
 		last = now;
+	}
+	/* Rounded up: waking a little late is harmless, a little early
+	 * would cost a second wake-up. */
+	return (long)((last + half - now + 999) / 1000);
 }

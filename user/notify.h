@@ -24,10 +24,13 @@ __attribute__((format(printf, 1, 2))) int sg_notifyf(const char *fmt, ...);
 unsigned long long sg_watchdog_usec(void);
 
 /*
- * Call from the main loop at least once a second: sends "WATCHDOG=1"
- * whenever half the watchdog interval has passed since the last one (and
- * on the first call). Does nothing without a watchdog.
+ * Call from the main loop: sends "WATCHDOG=1" whenever half the watchdog
+ * interval has passed since the last one (and on the first call). Returns
+ * the milliseconds until the next one is due, for the loop to wake by
+ * then (a loop waking on its own clock, once a second, could see 0.99 of
+ * the half interval pass twice and ping after nearly the whole interval);
+ * -1 without a watchdog.
  */
-void sg_watchdog_tick(void);
+long sg_watchdog_tick(void);
 
 #endif /* SG_NOTIFY_H */

@@ -1273,6 +1273,7 @@ int cmd_run(int argc, char **argv)
 	enum sg_engine engine;
 	sigset_t set;
 	int err, sig = 0, i;
+	long wd_ms;
 
 	err = parse_run(argc, argv, o);
 	if (err)
@@ -1434,17 +1435,21 @@ int cmd_run(int argc, char **argv)
 		   engine == SG_ENGINE_OWN ? "own" : "kernel", portstr,
 		   d.metrics ? o->metrics : "off");
 
+	wd_ms = sg_watchdog_tick();
 	for (;;) {
-		/* Wake every second, and right at each epoch boundary. */
+		/* Wake every second, right at each epoch boundary, and when
+		 * the next watchdog ping is due. */
 		long ms = sg_keyring_ms_to_boundary(&d.kr, now_ms()) + 2;
 		struct timespec ts;
 
 		if (ms > 1000)
 			ms = 1000;
+		if (wd_ms >= 0 && ms > wd_ms)
+			ms = wd_ms;
 		ts.tv_sec = ms / 1000;
 		ts.tv_nsec = (ms % 1000) * 1000000L;
 		sig = sigtimedwait(&set, NULL, &ts);
-		sg_watchdog_tick();
+		wd_ms = sg_watchdog_tick();
 		if (sig == SIGHUP) {
 			reload(&d);
 			continue;
