@@ -6,7 +6,7 @@
  * headers (parse.h, cookie.h, csum.h, read-only) so the pieces are the
  * same code; maps.h comes along with parse.h and gives this object its own
  * copies of synguard's maps (only sg_ports is used, for the port check in
- * sg_parse, and sg_sources, for the bucket probe).
+ * sg_parse, with every port set, and sg_sources, for the bucket probe).
  *
  * Return values tell the caller which path ran (the test-run retval):
  *
@@ -44,6 +44,9 @@
  *                right after storing them as two bytes) and once from the
  *                register values: the difference is the cost of that
  *                reload. Both write the same bytes every repeat. XDP_PASS
+ *   probe_least_syn, probe_least_ack
+ *                the least a responder with synguard's MAC does (their
+ *                comments): XDP_TX, and XDP_PASS
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -340,4 +343,87 @@ SEC("xdp")
 int probe_inline4(struct xdp_md *ctx)
 {
 	return probe_calls(ctx, 0);
+}
+
+/*
+ * The least a SYN-cookie responder with synguard's MAC can do, as a floor
+ * for the issue-12 target rather than a design: sg_parse, the SYN's
+ * options (word compares), the MAC over the 4-tuple and the client's ISN,
+ * the swap+TX floor's swaps (MACs, addresses, ports), the cookie as our
+ * sequence number, the client's ISN + 1 acknowledged, SYN|ACK, XDP_TX.
+ * No checksum, no option of ours, no config, key, counter or per-source
+ * state. IPv4 only. Every repeat swaps the frame back, as the floor does;
+ * the probe object's port bitmap has every port, so that both directions
+ * parse alike.
+ */
+SEC("xdp")
+int probe_least_syn(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct sg_opts o = {};
+	struct sg_pkt pkt;
+	struct ethhdr *eth = data;
+	struct iphdr *iph;
+	struct tcphdr *th;
+	struct sg_key k;
+	__u8 tmp[6];
+	__u32 cisn;
+	__u64 mac;
+
+	if (sg_parse(data, data_end, &pkt) != SG_PARSE_TCP || pkt.v6 ||
+	    pkt.l3off != sizeof(struct ethhdr) ||
+	    !sg_syn_opts_fast(data, data_end, &pkt, &o))
+		return XDP_ABORTED;
+	iph = data + sizeof(struct ethhdr);
+	th = data + sg_l4off(&pkt);
+	if ((void *)(iph + 1) > data_end || (void *)(th + 1) > data_end)
+		return XDP_ABORTED;
+	k = probe_key;
+	cisn = bpf_ntohl(th->seq);
+	mac = sg_mac4(&k, pkt.saddr[0], pkt.daddr[0], pkt.ports, cisn,
+		      o.mss | (__u32)o.wscale << 16);
+	__builtin_memcpy(tmp, eth->h_source, 6);
+	__builtin_memcpy(eth->h_source, eth->h_dest, 6);
+	__builtin_memcpy(eth->h_dest, tmp, 6);
+	iph->saddr = pkt.daddr[0];
+	iph->daddr = pkt.saddr[0];
+	*(__u32 *)th = pkt.ports >> 16 | pkt.ports << 16;
+	th->seq = bpf_htonl((__u32)mac);
+	th->ack_seq = bpf_htonl(cisn + 1);
+	((__u8 *)th)[13] = SG_TCP_SYN | SG_TCP_ACK;
+	return XDP_TX;
+}
+
+/*
+ * The same for the returning ACK: sg_parse, the ACK's options (word
+ * compare), the MAC over the 4-tuple and the client's ISN, compared with
+ * the acknowledged cookie. No key lookup, epoch, decode, counter, state or
+ * metadata. The frame is left alone; XDP_PASS whatever the comparison
+ * says (it goes to probe_sink).
+ */
+SEC("xdp")
+int probe_least_ack(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct sg_opts o = {};
+	struct sg_pkt pkt;
+	struct tcphdr *th;
+	struct sg_key k;
+	__u32 cookie;
+	__u64 mac;
+
+	if (sg_parse(data, data_end, &pkt) != SG_PARSE_TCP ||
+	    !sg_ack_opts_fast(data, data_end, &pkt, &o))
+		return XDP_ABORTED;
+	th = data + sg_l4off(&pkt);
+	if ((void *)(th + 1) > data_end)
+		return XDP_ABORTED;
+	k = probe_key;
+	cookie = bpf_ntohl(th->ack_seq) - 1;
+	mac = sg_mac4(&k, pkt.saddr[0], pkt.daddr[0], pkt.ports,
+		      bpf_ntohl(th->seq) - 1, o.tsecr & 0x1ff);
+	probe_sink = ((__u32)mac ^ cookie) & ((1u << SG_MAC_BITS_TS_ISN) - 1);
+	return XDP_PASS;
 }

@@ -383,6 +383,17 @@ static void set_port_bits(struct bpf_map *m)
 			die("ports map: %s", strerror(errno));
 }
 
+/* Every port, for the probes: probe_least_syn swaps the ports of its
+ * frame every repeat, and both directions must parse alike. */
+static void set_all_port_bits(struct bpf_map *m)
+{
+	__u32 all = ~0u, i;
+
+	for (i = 0; i < SG_PORT_WORDS; i++)
+		if (map_set(m, i, &all, sizeof(all)))
+			die("ports map: %s", strerror(errno));
+}
+
 /* The daemon's view of this namespace: the server's addresses (the
  * config's copies, make_configs), and a listener on SERVER_PORT
  * (user/netstate.c fills these). */
@@ -2161,6 +2172,8 @@ enum {
 	P_CLOCK_KEPT,
 	P_CALL4,
 	P_INLINE4,
+	P_LEAST_SYN,
+	P_LEAST_ACK,
 	NPROBES
 };
 
@@ -2197,6 +2210,14 @@ static struct probe probes[NPROBES] = {
 		      "IPv4 Linux SYN", -1, &syn4l_one, XDP_PASS },
 	[P_INLINE4] = { "the same 4 bodies inline", "IPv4 Linux SYN", -1,
 			&syn4l_one, XDP_PASS },
+	[P_LEAST_SYN] = { "least SYN responder: sg_parse + SYN options + MAC + "
+			  "swaps, cookie in SEQ, XDP_TX (no checksum, "
+			  "options, lookups, counters or state)",
+			  "IPv4 Linux SYN", -1, &syn4l_one, XDP_TX },
+	[P_LEAST_ACK] = { "least ACK check: sg_parse + ACK options + MAC + "
+			  "compare (no key lookup, decode, counters, state or "
+			  "metadata)",
+			  "ACK with timestamps", -1, &est, XDP_PASS },
 };
 
 static void probe_fds(void)
@@ -2216,6 +2237,8 @@ static void probe_fds(void)
 	probes[P_CLOCK_KEPT].fd = bpf_program__fd(pr->progs.probe_clock_kept);
 	probes[P_CALL4].fd = bpf_program__fd(pr->progs.probe_call4);
 	probes[P_INLINE4].fd = bpf_program__fd(pr->progs.probe_inline4);
+	probes[P_LEAST_SYN].fd = bpf_program__fd(pr->progs.probe_least_syn);
+	probes[P_LEAST_ACK].fd = bpf_program__fd(pr->progs.probe_least_ack);
 }
 
 /* ---- report ---- */
@@ -2482,6 +2505,32 @@ static void budget_line(const struct klass *k, double *over, double *budget)
 	     label(k), *over, TARGET_SWAP, *budget);
 }
 
+/*
+ * The least-responder probe @p against class @k's floors: what a program
+ * doing only the parts the target cannot do without (parse, options, the
+ * MAC, the swaps) costs, as a ratio to the swap+TX floor.
+ */
+static void least_line(int p, const struct klass *k, const char *what)
+{
+	double ns;
+
+	if (!probes[p].done)
+		return;
+	ns = floor_med(k, S_PASS) + piece_ns(p, k);
+	emit("  - the least %s (probe below: parse, options, the MAC%s, "
+	     "nothing else) costs ≈ %.1f ns, %.2f× the swap+TX floor: %s the "
+	     "%.0f× target before any %s.\n",
+	     what, p == P_LEAST_SYN ? ", the swaps" : ", one compare", ns,
+	     ns / floor_med(k, S_SWAP),
+	     ns / floor_med(k, S_SWAP) > TARGET_SWAP ? "above" : "within",
+	     TARGET_SWAP,
+	     p == P_LEAST_SYN ?
+		     "checksum, option of ours, lookup, counter or per-source "
+		     "state" :
+		     "key lookup, epoch decode, counter, per-source state or "
+		     "metadata");
+}
+
 static void report_dominates(void)
 {
 	const struct klass *k;
@@ -2528,6 +2577,7 @@ static void report_dominates(void)
 			     pair_ns(P_CLOCK_CALL, P_CLOCK_KEPT, k));
 		emit("  - the MAC alone is %.1f× the whole budget.\n",
 		     piece_ns(P_MAC4, k) / budget);
+		least_line(P_LEAST_SYN, k, "SYN responder");
 		if (classes[C_SYN4L_ONE].done)
 			emit("  - one replayed source instead of random ones: "
 			     "%.1f ns.\n",
@@ -2546,6 +2596,9 @@ static void report_dominates(void)
 			  "the ACK-order share, per-source state (random "
 			  "sources: their lines), counters",
 			  rest, over);
+		emit("  - the MAC alone is %.1f× the whole budget.\n",
+		     piece_ns(P_MAC4, k) / budget);
+		least_line(P_LEAST_ACK, k, "cookie check");
 	}
 }
 
@@ -2794,7 +2847,7 @@ int main(int argc, char **argv)
 		die("libbpf_num_possible_cpus: %d", ncpus);
 	load_programs();
 	setup_synguard();
-	set_port_bits(pr->maps.sg_ports);
+	set_all_port_bits(pr->maps.sg_ports);
 	probe_fds();
 	if (linemap)
 		write_linemap(sg_fd(), linemap);
