@@ -100,7 +100,7 @@ long sg_watchdog_tick(void)
 	now = now_usec();
 	if (!last || now - last >= half) {
 		if (sg_notify("WATCHDOG=1"))
-			return 100; /* not sent: try again soon */
+			return -1; /* not sent: again at the loop's next wake */
 		last = now;
 	}
 	/* Rounded up: waking a little late is harmless, a little early

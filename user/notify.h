@@ -29,7 +29,7 @@ unsigned long long sg_watchdog_usec(void);
  * the milliseconds until the next one is due, for the loop to wake by
  * then (a loop waking on its own clock, once a second, could see 0.99 of
  * the half interval pass twice and ping after nearly the whole interval);
- * -1 without a watchdog.
+ * -1 without a watchdog, or when the ping could not be sent.
  */
 long sg_watchdog_tick(void);
 
