@@ -1244,25 +1244,6 @@ static void reload(struct daemon *d)
 	sg_notifyf("STATUS=reloaded the configuration of %s", d->l.ifname);
 }
 
-static void ports_string(const __u32 *bm, char *buf, size_t len)
-{
-	size_t off = 0;
-	__u32 p, lo;
-
-	buf[0] = '\0';
-	for (p = 1; p < 65536 && off < len; p++) {
-		if (!(bm[p >> 5] & (1u << (p & 31))))
-			continue;
-		lo = p;
-		while (p + 1 < 65536 &&
-		       (bm[(p + 1) >> 5] & (1u << ((p + 1) & 31))))
-			p++;
-		off += snprintf(buf + off, len - off,
-				lo == p ? "%s%u" : "%s%u-%u", off ? "," : "",
-				lo, p);
-	}
-}
-
 int cmd_run(int argc, char **argv)
 {
 	struct daemon d = { .argc = argc, .argv = argv };
@@ -1419,7 +1400,7 @@ int cmd_run(int argc, char **argv)
 	}
 	tick(&d, 0); /* addresses and listeners before the first SYN */
 
-	ports_string(o->ports, portstr, sizeof(portstr));
+	sg_ports_format(o->ports, portstr, sizeof(portstr));
 	pr_info("synguard: ready on %s: XDP %s (%s), engine %s, ports %s, keys %s "
 		"every %us, engage %s, metrics %s, pins %s\n",
 		l->ifname, sg_mode_name(l->mode), sg_libxdp_name(l->libxdp),

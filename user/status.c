@@ -49,7 +49,67 @@ struct iface_status {
 	int cfg_err;	   /* 0: cfg_flags valid */
 	__u32 cfg_flags;   /* the live config's flags */
 	__u32 meta_failed; /* sg_flags: XDP metadata refused */
+	/* Protected ports by what XDP does with their SYNs (port_sets). */
+	int ports_err; /* 0: the three lists are valid */
+	unsigned int n_answered, n_idle, n_mptcp;
+	char answered[200]; /* a listener: synguard answers */
+	char idle[200];	    /* nobody listens: SYNs go to the kernel */
+	char mptcp[200];    /* an MPTCP listener: the kernel's */
 };
+
+/*
+ * The protected ports (sg_ports) split by the daemon's listener set
+ * (sg_lports): answered, nobody listening, MPTCP. The listener set is
+ * what XDP goes by, so this says why a port's SYNs reach the kernel.
+ * Without the set (SG_CFG_LOCAL clear) every protected port is answered.
+ */
+static int port_sets(const char *root, const char *ifname, int local,
+		     struct iface_status *s)
+{
+	static __u32 ans[SG_PORT_WORDS], idle[SG_PORT_WORDS],
+		mptcp[SG_PORT_WORDS];
+	int pfd, lfd = -1, err = 0;
+	__u32 i;
+
+	pfd = sg_pin_fd(root, ifname, SG_MAP_PORTS);
+	if (pfd < 0)
+		return pfd;
+	if (local) {
+		lfd = sg_pin_fd(root, ifname, SG_MAP_LPORTS);
+		if (lfd < 0) {
+			close(pfd);
+			return lfd;
+		}
+	}
+	for (i = 0; i < SG_PORT_WORDS; i++) {
+		struct sg_lport lp = { ~0u, 0 };
+		__u32 w;
+
+		ans[i] = idle[i] = mptcp[i] = 0;
+		if (bpf_map_lookup_elem(pfd, &i, &w)) {
+			err = -errno;
+			break;
+		}
+		if (!w)
+			continue;
+		if (lfd >= 0 && bpf_map_lookup_elem(lfd, &i, &lp)) {
+			err = -errno;
+			break;
+		}
+		mptcp[i] = w & lp.listen & lp.mptcp;
+		ans[i] = w & lp.listen & ~lp.mptcp;
+		idle[i] = w & ~lp.listen;
+	}
+	close(pfd);
+	if (lfd >= 0)
+		close(lfd);
+	if (err)
+		return err;
+	s->n_answered = sg_ports_format(ans, s->answered, sizeof(s->answered));
+	s->n_idle = sg_ports_format(idle, s->idle, sizeof(s->idle));
+	s->n_mptcp = sg_ports_format(mptcp, s->mptcp, sizeof(s->mptcp));
+	return 0;
+}
 
 struct status_ctx {
 	const char *root;
@@ -179,9 +239,34 @@ static void gather(const char *root, const char *ifname, struct iface_status *s)
 		if (!s->cfg_err)
 			s->cfg_flags = cfg.flags;
 	}
+	s->ports_err = s->cfg_err ?
+			       s->cfg_err :
+			       port_sets(root, ifname,
+					 !!(s->cfg_flags & SG_CFG_LOCAL), s);
 	s->ifindex = if_nametoindex(ifname);
 	if (s->ifindex)
 		probe_attached(s);
+}
+
+/* The protected ports by what their SYNs get (port_sets). */
+static void print_ports(const struct iface_status *s)
+{
+	const char *sep = "";
+
+	printf("  %-11s ", "ports");
+	if (s->n_answered) {
+		printf("answered %s", s->answered);
+		sep = "; ";
+	}
+	if (s->n_idle) {
+		printf("%snobody listening on %s (SYNs go to the kernel)", sep,
+		       s->idle);
+		sep = "; ";
+	}
+	if (s->n_mptcp)
+		printf("%sMPTCP listener on %s (left to the kernel)", sep,
+		       s->mptcp);
+	printf("\n");
 }
 
 static void print_text(const struct iface_status *s, int first)
@@ -267,6 +352,8 @@ static void print_text(const struct iface_status *s, int first)
 				       "; the kernel's own SYN cookies "
 				       "accepted too (it sent some lately)" :
 				       "");
+		if (!s->ports_err)
+			print_ports(s);
 		if (in->sysctl_saved)
 			printf("  %-11s holds the original%s%s%s (put back by "
 			       "this namespace's last synguard)\n",
@@ -345,6 +432,15 @@ static void print_json(const struct iface_status *s, int first)
 		       (s->cfg_flags & SG_CFG_NO_META) ? "off" :
 		       s->meta_failed		       ? "refused" :
 							 "on");
+	if (!s->ports_err) {
+		printf("      \"ports\": { \"answered\": ");
+		sg_json_str(s->answered);
+		printf(", \"no_listener\": ");
+		sg_json_str(s->idle);
+		printf(", \"mptcp\": ");
+		sg_json_str(s->mptcp);
+		printf(" },\n");
+	}
 	printf("      \"present\": %s,\n      \"ifindex\": %d,\n",
 	       s->ifindex ? "true" : "false", s->ifindex);
 	if (s->xdp_now)

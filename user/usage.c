@@ -196,8 +196,10 @@ const struct sg_cmd_doc sg_cmd_docs[] = {
 	  "For every interface with pins: the daemon (pid, alive?), engine, "
 	  "XDP and libxdp mode, program ids, keys (period, source, rotations; "
 	  "never key material), whether the interface exists in this network "
-	  "namespace and what is attached to it now, the current epoch. Then "
-	  "the kernel features and TCP sysctls the engines depend on.",
+	  "namespace and what is attached to it now, the current epoch, and "
+	  "the protected ports by what their SYNs get: answered (a listener), "
+	  "nobody listening or an MPTCP listener (both left to the kernel). "
+	  "Then the kernel features and TCP sysctls the engines depend on.",
 	  status_opts },
 	{ "top",
 	  "source prefixes by unanswered SYN-ACKs",

@@ -92,6 +92,43 @@ bad_end:
 	return -EINVAL;
 }
 
+#define SG_PORT_SET(bm, p) ((bm)[(p) >> 5] & (1u << ((p)&31)))
+
+unsigned int sg_ports_format(const __u32 *bm, char *buf, size_t len)
+{
+	static const char more[] = ",...";
+	unsigned int n = 0, p, lo;
+	size_t off = 0;
+	int full = 0;
+
+	buf[0] = '\0';
+	for (p = 1; p < 65536; p++) {
+		char ent[16];
+		int w;
+
+		if (!SG_PORT_SET(bm, p))
+			continue;
+		lo = p;
+		while (p + 1 < 65536 && SG_PORT_SET(bm, p + 1))
+			p++;
+		n += p - lo + 1;
+		if (full)
+			continue;
+		w = snprintf(ent, sizeof(ent), lo == p ? "%s%u" : "%s%u-%u",
+			     off ? "," : "", lo, p);
+		/* Room for this entry and, after it, the marker. */
+		if (off + w + sizeof(more) > len) {
+			full = 1;
+			if (off + sizeof(more) <= len)
+				memcpy(buf + off, more, sizeof(more));
+			continue;
+		}
+		memcpy(buf + off, ent, w + 1);
+		off += w;
+	}
+	return n;
+}
+
 int sg_sysctl_read(const char *name, long *val)
 {
 	char path[256], buf[64], *end;

@@ -18,6 +18,14 @@ int sg_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
  */
 int sg_parse_ports(const char *s, __u32 *bitmap, char *err, size_t err_len);
 
+/*
+ * The ports of a bitmap of SG_PORT_WORDS words the way sg_parse_ports()
+ * reads them ("80,443,8000-8010"; "" for none) into @buf of @len bytes
+ * (at least 16). A list too long for it ends in ",..." after the last
+ * whole entry. Returns the number of ports in the bitmap.
+ */
+unsigned int sg_ports_format(const __u32 *bm, char *buf, size_t len);
+
 /* Read/write an integer sysctl under /proc/sys ("net/ipv4/tcp_sack"). */
 int sg_sysctl_read(const char *name, long *val);
 int sg_sysctl_write(const char *name, long val);

@@ -213,6 +213,44 @@ COUNTERS="tx_synack handoff_ok handoff_error pass_cookie_ok pass_mptcp pass_no_l
 
 sg_start
 
+# ---- status: which protected ports synguard answers, and why not ----
+# Polled up to 3 s for a state (the daemon follows listeners once a
+# second); the assertion is on what status says, not on when.
+ports_line() { e2e_in s "$SG" status 2>/dev/null | sed -n 's/^  ports  *//p'; }
+ports_json() {
+	e2e_in s "$SG" status --json 2>/dev/null | python3 -c 'import json, sys
+p = json.load(sys.stdin)["interfaces"][sys.argv[1]]["ports"]
+print(p["answered"], p["no_listener"], p["mptcp"])' "$DEV" 2>&1
+}
+wait_ports() { # expected ports line
+	local i line
+	for i in $(seq 30); do
+		line=$(ports_line)
+		[ "$line" = "$1" ] && break
+		sleep 0.1
+	done
+	echo "$line"
+}
+want="answered $P_PLAIN,$P_MD5; nobody listening on $P_DNAT (SYNs go to the kernel); MPTCP listener on $P_MPTCP (left to the kernel)"
+line=$(wait_ports "$want")
+json=$(ports_json)
+if [ "$line" = "$want" ] && [ "$json" = "$P_PLAIN,$P_MD5 $P_DNAT $P_MPTCP" ]; then
+	pass "status: protected ports by listener ('$line'; json: $json)"
+else
+	fail "status: protected ports by listener" "'$line', want '$want'; json $json"
+fi
+TMPSRV=$(e2e_bg s python3 "$PEER" serve --port $P_DNAT)
+e2e_wait_port s $P_DNAT
+want2="answered $P_PLAIN,$P_DNAT,$P_MD5; MPTCP listener on $P_MPTCP (left to the kernel)"
+line=$(wait_ports "$want2")
+e2e_kill "$TMPSRV"
+line2=$(wait_ports "$want")
+if [ "$line" = "$want2" ] && [ "$line2" = "$want" ]; then
+	pass "status: a listener that comes and goes is followed ('$line', then '$line2')"
+else
+	fail "status: a listener that comes and goes" "with a listener on $P_DNAT: '$line' (want '$want2'); after: '$line2'"
+fi
+
 # ---- plain: the cookie path works at all ----
 snap $COUNTERS
 got=$(xfer "$E2E_IP4_SC" $P_PLAIN)

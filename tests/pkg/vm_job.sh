@@ -114,6 +114,15 @@ fi
 python3 -m http.server --bind 198.18.7.1 8080 >/dev/null 2>&1 &
 WEB=$!
 for _ in $(seq 50); do ss -Hltn 'sport = :8080' | grep -q . && break; sleep 0.2; done
+# The daemon follows listeners once a second; until it knows this one,
+# SYNs to 8080 go to the kernel (README, limitations). Wait for it.
+for _ in $(seq 30); do
+	ports=$(/usr/sbin/synguard status 2>/dev/null | sed -n 's/^  ports  *//p')
+	[ "$ports" = "answered 8080" ] && break
+	sleep 0.1
+done
+check "status: port 8080 answered once the web server listens ($ports)" \
+	"$([ "$ports" = "answered 8080" ]; echo $?)" "$(/usr/sbin/synguard status 2>&1 | tr '\n' ' ')"
 ok=0
 for _ in 1 2 3; do ip netns exec pkgcli curl -s -o /dev/null --max-time 10 http://198.18.7.1:8080/ && ok=$((ok + 1)); done
 m=$(curl -s --max-time 10 http://127.0.0.1:9630/metrics)
