@@ -151,8 +151,8 @@ static int write_canonical(const struct run_opts *o, char *buf, size_t len)
 		off += n_;                                            \
 	} while (0)
 	if (o->nports) {
-		ports_string(o->ports, ports, sizeof(ports));
-		if (strlen(ports) + 1 >= sizeof(ports))
+		sg_ports_format(o->ports, ports, sizeof(ports));
+		if (strstr(ports, ",...")) /* too long to write back */
 			return -1;
 		OUT("ports = %s\n", ports);
 	}

@@ -10,7 +10,8 @@
  *  - on success the bitmap equals the model's, the return value is its
  *    population count, port 0 is never set;
  *  - the bitmap re-formatted as ranges ("1,3-5") parses to the same bitmap
- *    and count;
+ *    and count; sg_ports_format() writes that form, or (200 bytes) a
+ *    whole-entry prefix of it followed by ",...", and counts every port;
  *  - ports already in the bitmap are not counted again;
  *  - on failure: -EINVAL and a message (one line unless the input has a
  *    newline: the message quotes the input).
@@ -138,6 +139,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n2 = sg_parse_ports(list, again, err, sizeof(err));
 	FUZZ_ASSERT(n2 == rc && !memcmp(bm, again, sizeof(bm)),
 		    "canonical form '%.100s' gave %d", list, n2);
+	/* sg_ports_format (what run logs and status prints): the same
+	 * form, or a whole-entry prefix of it and ",..." when too long. */
+	{
+		static char out[200];
+		size_t k;
+
+		n2 = (int)sg_ports_format(bm, out, sizeof(out));
+		k = strlen(out);
+		FUZZ_ASSERT(n2 == rc, "sg_ports_format counted %d of %d", n2,
+			    rc);
+		if (k < 4 || strcmp(out + k - 4, ",..."))
+			FUZZ_ASSERT(!strcmp(out, list),
+				    "sg_ports_format '%.100s', want '%.100s'",
+				    out, list);
+		else
+			FUZZ_ASSERT(!strncmp(out, list, k - 4) &&
+					    list[k - 4] == ',',
+				    "cut list '%.100s' is not a whole-entry "
+				    "prefix of '%.100s'",
+				    out, list);
+	}
 
 	/* Parsing into a full bitmap adds nothing; into a half one, the
 	 * count is what was missing. */
